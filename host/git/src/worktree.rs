@@ -1,0 +1,371 @@
+//! Attempt worktrees: creation at a base commit, committing the worker's changes, removal, and
+//! pruning of leftovers. Names are deterministic functions of (plan, task, attempt), so cleanup
+//! after a crash needs nothing but those three values.
+
+use std::path::{Path, PathBuf};
+
+use git2::{
+    BranchType, IndexAddOption, Repository, Signature, WorktreeAddOptions, WorktreePruneOptions,
+};
+
+use crate::repo::is_generated_path;
+use crate::{Ctx, GitError, Oid, Repo};
+
+/// A created attempt worktree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptWorktree {
+    pub path: PathBuf,
+    pub branch: String,
+    /// libgit2's name for the worktree (its directory under `.git/worktrees/`).
+    pub name: String,
+    /// The commit the attempt starts from.
+    pub base: Oid,
+}
+
+/// What `prune` removed (or would remove with `dry_run`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    pub worktrees: Vec<String>,
+    pub deleted_branches: Vec<String>,
+    /// `dgov/*` branches with commits not on HEAD; kept so no work is lost.
+    pub kept_branches: Vec<String>,
+}
+
+/// Make `text` safe as a path segment and a ref component.
+fn component(text: &str) -> String {
+    let mut s: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    while s.contains("..") {
+        s = s.replace("..", "_.");
+    }
+    if s.is_empty() || s.starts_with('.') || s.starts_with('-') {
+        s.insert(0, '_');
+    }
+    if s.ends_with(".lock") || s.ends_with('.') {
+        s.push('_');
+    }
+    s
+}
+
+fn task_components(task: &str) -> Vec<String> {
+    task.split('/').map(component).collect()
+}
+
+const WORKER_NAME: &str = "dgov-worker";
+const WORKER_EMAIL: &str = "agent@dgov.local";
+
+impl Repo {
+    /// `<parent of root>/.dgov-worktrees-<root dir name>`: worktrees live beside the project.
+    pub fn worktrees_dir(&self) -> PathBuf {
+        let name = self
+            .root
+            .file_name()
+            .map_or_else(|| "repo".into(), |n| n.to_string_lossy().into_owned());
+        self.root
+            .parent()
+            .unwrap_or(&self.root)
+            .join(format!(".dgov-worktrees-{name}"))
+    }
+
+    /// Path, branch and worktree name of one attempt.
+    pub fn attempt_names(&self, plan: &str, task: &str, attempt: u32) -> (PathBuf, String, String) {
+        let plan = component(plan);
+        let parts = task_components(task);
+        let leaf = format!("{}-a{attempt}", parts.join("/"));
+        let path = self.worktrees_dir().join(&plan).join(&leaf);
+        let branch = format!("dgov/{plan}/{leaf}");
+        let name = format!("dgov+{plan}+{}-a{attempt}", parts.join("+"));
+        (path, branch, name)
+    }
+
+    /// Create the worktree and branch of an attempt at `base`. Anything left at those names
+    /// by an earlier crash is removed first, so this is idempotent.
+    pub fn create_attempt(
+        &self,
+        plan: &str,
+        task: &str,
+        attempt: u32,
+        base: Oid,
+    ) -> Result<AttemptWorktree, GitError> {
+        self.remove_attempt(plan, task, attempt)?;
+        let (path, branch, name) = self.attempt_names(plan, task, attempt);
+        let what = || {
+            format!(
+                "creating worktree {} for {task} attempt {attempt}",
+                path.display()
+            )
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).ctx(what)?;
+        }
+        let commit = self.repo.find_commit(base).ctx(what)?;
+        let b = self.repo.branch(&branch, &commit, true).ctx(what)?;
+        let mut opts = WorktreeAddOptions::new();
+        opts.reference(Some(b.get()));
+        self.repo.worktree(&name, &path, Some(&opts)).ctx(what)?;
+        Ok(AttemptWorktree {
+            path,
+            branch,
+            name,
+            base,
+        })
+    }
+
+    /// Stage every change in the attempt's worktree (generated files excepted) and commit it
+    /// with `message`. `None` when the worker changed nothing.
+    pub fn commit_attempt(&self, worktree: &Path, message: &str) -> Result<Option<Oid>, GitError> {
+        let what = || format!("committing the changes in {}", worktree.display());
+        let repo = Repository::open(worktree).ctx(what)?;
+        let mut index = repo.index().ctx(what)?;
+        let mut skip = |p: &Path, _: &[u8]| {
+            if is_generated_path(&p.to_string_lossy()) {
+                1
+            } else {
+                0
+            }
+        };
+        index
+            .add_all(["*"], IndexAddOption::DEFAULT, Some(&mut skip))
+            .ctx(what)?;
+        index.update_all(["*"], None).ctx(what)?;
+        index.write().ctx(what)?;
+        let tree_id = index.write_tree().ctx(what)?;
+        let head = repo.head().and_then(|h| h.peel_to_commit()).ctx(what)?;
+        if head.tree_id() == tree_id {
+            return Ok(None);
+        }
+        let tree = repo.find_tree(tree_id).ctx(what)?;
+        let sig = Signature::now(WORKER_NAME, WORKER_EMAIL).ctx(what)?;
+        let oid = repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head])
+            .ctx(what)?;
+        Ok(Some(oid))
+    }
+
+    /// The tip of an attempt's branch, if the branch exists.
+    pub fn attempt_tip(&self, plan: &str, task: &str, attempt: u32) -> Option<Oid> {
+        let (_, branch, _) = self.attempt_names(plan, task, attempt);
+        self.repo
+            .find_branch(&branch, BranchType::Local)
+            .ok()?
+            .get()
+            .target()
+    }
+
+    /// Remove an attempt's worktree directory, its git metadata and its branch. Idempotent;
+    /// returns whether anything existed.
+    pub fn remove_attempt(&self, plan: &str, task: &str, attempt: u32) -> Result<bool, GitError> {
+        let (path, branch, name) = self.attempt_names(plan, task, attempt);
+        let mut removed = false;
+        if path.exists() {
+            std::fs::remove_dir_all(&path)
+                .ctx(|| format!("removing worktree {}", path.display()))?;
+            removed = true;
+        }
+        if let Ok(wt) = self.repo.find_worktree(&name) {
+            let mut opts = WorktreePruneOptions::new();
+            opts.valid(true).locked(true).working_tree(true);
+            wt.prune(Some(&mut opts))
+                .ctx(|| format!("pruning worktree metadata {name}"))?;
+            removed = true;
+        }
+        if let Ok(mut b) = self.repo.find_branch(&branch, BranchType::Local) {
+            b.delete().ctx(|| format!("deleting branch {branch}"))?;
+            removed = true;
+        }
+        self.remove_empty_parents(&path);
+        Ok(removed)
+    }
+
+    fn remove_empty_parents(&self, path: &Path) {
+        let top = self.worktrees_dir();
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if !d.starts_with(&top) || std::fs::remove_dir(d).is_err() {
+                break;
+            }
+            if d == top {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+
+    /// Remove every worktree and branch of `plan` (no run of it may be live). Returns how many
+    /// worktrees or branches were removed.
+    pub fn sweep_plan(&self, plan: &str) -> Result<usize, GitError> {
+        let plan_c = component(plan);
+        let prefix = format!("dgov+{plan_c}+");
+        let mut n = 0;
+        for name in self.dgov_worktree_names()? {
+            if name.starts_with(&prefix) {
+                n += self.remove_worktree_by_name(&name)? as usize;
+            }
+        }
+        let branch_prefix = format!("dgov/{plan_c}/");
+        for branch in self.dgov_branches()? {
+            if branch.starts_with(&branch_prefix)
+                && let Ok(mut b) = self.repo.find_branch(&branch, BranchType::Local)
+            {
+                b.delete().ctx(|| format!("deleting branch {branch}"))?;
+                n += 1;
+            }
+        }
+        let dir = self.worktrees_dir().join(&plan_c);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).ctx(|| format!("removing {}", dir.display()))?;
+            let _ = std::fs::remove_dir(self.worktrees_dir());
+        }
+        Ok(n)
+    }
+
+    fn remove_worktree_by_name(&self, name: &str) -> Result<bool, GitError> {
+        let Ok(wt) = self.repo.find_worktree(name) else {
+            return Ok(false);
+        };
+        let path = wt.path().to_path_buf();
+        if path.exists() {
+            std::fs::remove_dir_all(&path)
+                .ctx(|| format!("removing worktree {}", path.display()))?;
+        }
+        let mut opts = WorktreePruneOptions::new();
+        opts.valid(true).locked(true).working_tree(true);
+        wt.prune(Some(&mut opts))
+            .ctx(|| format!("pruning worktree metadata {name}"))?;
+        self.remove_empty_parents(&path);
+        Ok(true)
+    }
+
+    /// Names of dgov's registered worktrees.
+    pub fn dgov_worktree_names(&self) -> Result<Vec<String>, GitError> {
+        let names = self.repo.worktrees().ctx(|| "listing worktrees".into())?;
+        Ok(names
+            .iter()
+            .filter_map(|n| n.ok().flatten())
+            .filter(|n| n.starts_with("dgov+"))
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// Local `dgov/*` branches.
+    pub fn dgov_branches(&self) -> Result<Vec<String>, GitError> {
+        let mut out = Vec::new();
+        for b in self
+            .repo
+            .branches(Some(BranchType::Local))
+            .ctx(|| "listing branches".into())?
+        {
+            let (b, _) = b.ctx(|| "listing branches".into())?;
+            if let Ok(Some(name)) = b.name()
+                && name.starts_with("dgov/")
+            {
+                out.push(name.to_string());
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// `dgov clean`: drop metadata of worktrees whose directory is gone, delete directories
+    /// under the worktrees dir that git does not track, and delete `dgov/*` branches with no
+    /// worktree whose commits are all on HEAD (unmerged ones are kept and listed).
+    pub fn prune(&self, dry_run: bool) -> Result<PruneReport, GitError> {
+        let mut report = PruneReport::default();
+        let mut live_paths = Vec::new();
+        let mut attached = Vec::new();
+        for name in self.dgov_worktree_names()? {
+            let Ok(wt) = self.repo.find_worktree(&name) else {
+                continue;
+            };
+            if wt.validate().is_err() {
+                if !dry_run {
+                    let mut opts = WorktreePruneOptions::new();
+                    opts.working_tree(true);
+                    wt.prune(Some(&mut opts))
+                        .ctx(|| format!("pruning worktree {name}"))?;
+                }
+                report.worktrees.push(name);
+                continue;
+            }
+            live_paths.push(
+                wt.path()
+                    .canonicalize()
+                    .unwrap_or_else(|_| wt.path().to_path_buf()),
+            );
+            if let Ok(r) = Repository::open(wt.path())
+                && let Ok(h) = r.head()
+                && let Ok(s) = h.shorthand()
+            {
+                attached.push(s.to_string());
+            }
+        }
+        let top = self.worktrees_dir();
+        if top.exists() {
+            let mut orphans = Vec::new();
+            find_orphans(&top, &live_paths, &mut orphans);
+            for dir in orphans {
+                if !dry_run {
+                    std::fs::remove_dir_all(&dir).ctx(|| format!("removing {}", dir.display()))?;
+                    self.remove_empty_parents(&dir);
+                }
+                report.worktrees.push(dir.display().to_string());
+            }
+        }
+        let head = self.head()?;
+        for branch in self.dgov_branches()? {
+            if attached.contains(&branch) {
+                continue;
+            }
+            let Ok(mut b) = self.repo.find_branch(&branch, BranchType::Local) else {
+                continue;
+            };
+            let merged = match (head, b.get().target()) {
+                (Some(h), Some(t)) => self.contains(h, t)?,
+                _ => false,
+            };
+            if merged {
+                if !dry_run {
+                    b.delete().ctx(|| format!("deleting branch {branch}"))?;
+                }
+                report.deleted_branches.push(branch);
+            } else {
+                report.kept_branches.push(branch);
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Directories under `dir` that hold no live worktree: a directory with a `.git` entry that is
+/// not live, or an empty one.
+fn find_orphans(dir: &Path, live: &[PathBuf], out: &mut Vec<PathBuf>) {
+    let canon = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    if live.contains(&canon) {
+        return;
+    }
+    if dir.join(".git").exists() {
+        out.push(dir.to_path_buf());
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut any = false;
+    for e in entries.flatten() {
+        any = true;
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            find_orphans(&e.path(), live, out);
+        }
+    }
+    if !any {
+        out.push(dir.to_path_buf());
+    }
+}

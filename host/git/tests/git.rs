@@ -1,0 +1,321 @@
+//! Worktrees, commits, merges and recovery on real temporary git repositories.
+
+use std::path::Path;
+
+use dgov_git::*;
+
+fn init(dir: &Path) -> git2::Repository {
+    let repo = git2::Repository::init(dir).unwrap();
+    let mut cfg = repo.config().unwrap();
+    cfg.set_str("user.name", "t").unwrap();
+    cfg.set_str("user.email", "t@t").unwrap();
+    repo
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// A repo `<tmp>/proj` with one commit holding `a.txt` and `b.txt`.
+fn project() -> (tempfile::TempDir, std::path::PathBuf, Repo) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("proj");
+    std::fs::create_dir(&root).unwrap();
+    init(&root);
+    write(&root, "a.txt", "a\n");
+    write(&root, "b.txt", "b1\nb2\nb3\n");
+    let repo = Repo::open(&root).unwrap();
+    repo.bootstrap_commit().unwrap();
+    (tmp, root, repo)
+}
+
+fn no_fault(_: &str) {}
+
+#[test]
+fn bootstrap_commits_the_tree_without_generated_files_and_refuses_an_empty_repo() {
+    let tmp = tempfile::tempdir().unwrap();
+    init(tmp.path());
+    let repo = Repo::open(tmp.path()).unwrap();
+    assert_eq!(repo.head().unwrap(), None);
+    assert!(matches!(
+        repo.bootstrap_commit(),
+        Err(GitError::NothingToBootstrap)
+    ));
+    write(tmp.path(), "src/x.rs", "fn x() {}\n");
+    write(tmp.path(), ".dgov/plans/p/_root.toml", "[plan]\nname='p'\n");
+    write(tmp.path(), ".dgov/state.db", "binary");
+    write(tmp.path(), ".dgov/plans/p/_compiled.toml", "x");
+    assert_eq!(
+        repo.bootstrap_candidates().unwrap(),
+        vec![".dgov/plans/p/_root.toml", "src/x.rs"]
+    );
+    assert_eq!(repo.bootstrap_commit().unwrap(), 2);
+    let head = repo.head().unwrap().unwrap();
+    assert_eq!(
+        repo.log_subjects(5).unwrap(),
+        vec!["chore: bootstrap repo for dgov"]
+    );
+    assert!(repo.file_at(head, ".dgov/state.db").unwrap().is_none());
+    assert!(repo.dirty_paths().unwrap().is_empty());
+}
+
+#[test]
+fn dirty_paths_list_every_kind_of_change_but_exempt_dgov_generated_files() {
+    let (_tmp, root, repo) = project();
+    assert!(repo.dirty_paths().unwrap().is_empty());
+    write(&root, "a.txt", "changed\n");
+    write(&root, "new/file.txt", "n");
+    write(&root, ".dgov/plans/p/tasks/x.toml", "[tasks.a]\n");
+    for generated in [
+        ".dgov/state.db",
+        ".dgov/state.db-wal",
+        ".dgov/runs.log",
+        ".dgov/run.lock",
+        ".dgov/plans/deployed.jsonl",
+        ".dgov/out/t/log",
+        ".dgov/runtime/x",
+        ".dgov/plans/p/_compiled.toml",
+    ] {
+        write(&root, generated, "g");
+    }
+    std::fs::remove_file(root.join("b.txt")).unwrap();
+    assert_eq!(
+        repo.dirty_paths().unwrap(),
+        vec![
+            ".dgov/plans/p/tasks/x.toml",
+            "a.txt",
+            "b.txt",
+            "new/file.txt"
+        ]
+    );
+}
+
+#[test]
+fn attempt_worktrees_are_created_beside_the_project_and_removed_without_trace() {
+    let (tmp, root, repo) = project();
+    let head = repo.head().unwrap().unwrap();
+    let wt = repo
+        .create_attempt("my plan", "tasks/main.a", 1, head)
+        .unwrap();
+    assert_eq!(
+        wt.path,
+        tmp.path()
+            .join(".dgov-worktrees-proj/my_plan/tasks/main.a-a1")
+    );
+    assert_eq!(wt.branch, "dgov/my_plan/tasks/main.a-a1");
+    assert_eq!(
+        std::fs::read_to_string(wt.path.join("a.txt")).unwrap(),
+        "a\n"
+    );
+    assert_eq!(repo.dgov_branches().unwrap(), vec![wt.branch.clone()]);
+    // Re-creating the same attempt (after a crash) replaces it.
+    write(&wt.path, "junk.txt", "x");
+    let again = repo
+        .create_attempt("my plan", "tasks/main.a", 1, head)
+        .unwrap();
+    assert!(!again.path.join("junk.txt").exists());
+    assert!(repo.remove_attempt("my plan", "tasks/main.a", 1).unwrap());
+    assert!(
+        !repo.remove_attempt("my plan", "tasks/main.a", 1).unwrap(),
+        "idempotent"
+    );
+    assert!(repo.dgov_branches().unwrap().is_empty());
+    assert!(repo.dgov_worktree_names().unwrap().is_empty());
+    assert!(!tmp.path().join(".dgov-worktrees-proj").exists());
+    assert!(repo.dirty_paths().unwrap().is_empty());
+    let _ = root;
+}
+
+#[test]
+fn commit_attempt_commits_all_changes_or_reports_none() {
+    let (_tmp, _root, repo) = project();
+    let head = repo.head().unwrap().unwrap();
+    let wt = repo.create_attempt("p", "t", 1, head).unwrap();
+    assert_eq!(
+        repo.commit_attempt(&wt.path, "feat: nothing").unwrap(),
+        None
+    );
+    write(&wt.path, "c.txt", "c\n");
+    std::fs::remove_file(wt.path.join("a.txt")).unwrap();
+    write(&wt.path, ".dgov/out/t/log", "ignored");
+    let c = repo
+        .commit_attempt(&wt.path, "feat: add c")
+        .unwrap()
+        .unwrap();
+    assert_eq!(repo.file_at(c, "c.txt").unwrap().unwrap(), b"c\n");
+    assert!(repo.file_at(c, "a.txt").unwrap().is_none());
+    assert!(repo.file_at(c, ".dgov/out/t/log").unwrap().is_none());
+}
+
+#[test]
+fn merges_fast_forward_then_cherry_pick_with_the_task_message_and_a_clean_tree() {
+    let (_tmp, root, repo) = project();
+    let base = repo.head().unwrap().unwrap();
+    let w1 = repo.create_attempt("p", "one", 1, base).unwrap();
+    let w2 = repo.create_attempt("p", "two", 1, base).unwrap();
+    write(&w1.path, "one.txt", "1\n");
+    write(&w2.path, "two.txt", "2\n");
+    std::fs::remove_file(w2.path.join("a.txt")).unwrap();
+    repo.commit_attempt(&w1.path, "feat: one").unwrap();
+    repo.commit_attempt(&w2.path, "feat: two").unwrap();
+    let m1 = repo
+        .merge_attempt("p", "one", 1, base, &mut no_fault)
+        .unwrap();
+    assert!(m1.fast_forward);
+    assert_eq!(m1.commits, 1);
+    let m2 = repo
+        .merge_attempt("p", "two", 1, base, &mut no_fault)
+        .unwrap();
+    assert!(!m2.fast_forward);
+    assert_eq!(m2.commits, 1);
+    assert_eq!(repo.head().unwrap(), Some(m2.head));
+    assert_eq!(
+        repo.log_subjects(3).unwrap(),
+        vec!["feat: two", "feat: one", "chore: bootstrap repo for dgov"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("one.txt")).unwrap(),
+        "1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("two.txt")).unwrap(),
+        "2\n"
+    );
+    assert!(
+        !root.join("a.txt").exists(),
+        "deletion landed in the working tree"
+    );
+    assert!(
+        repo.dirty_paths().unwrap().is_empty(),
+        "{:?}",
+        repo.dirty_paths()
+    );
+    // Merging again is a no-op, not a double merge.
+    let again = repo
+        .merge_attempt("p", "two", 1, base, &mut no_fault)
+        .unwrap();
+    assert_eq!(again.commits, 0);
+    assert_eq!(again.head, m2.head);
+}
+
+#[test]
+fn a_conflicting_merge_fails_naming_the_files_and_leaves_the_target_untouched() {
+    let (_tmp, root, repo) = project();
+    let base = repo.head().unwrap().unwrap();
+    let w1 = repo.create_attempt("p", "one", 1, base).unwrap();
+    let w2 = repo.create_attempt("p", "two", 1, base).unwrap();
+    write(&w1.path, "b.txt", "b1\nONE\nb3\n");
+    write(&w2.path, "b.txt", "b1\nTWO\nb3\n");
+    repo.commit_attempt(&w1.path, "feat: one").unwrap();
+    repo.commit_attempt(&w2.path, "feat: two").unwrap();
+    let m1 = repo
+        .merge_attempt("p", "one", 1, base, &mut no_fault)
+        .unwrap();
+    let err = repo
+        .merge_attempt("p", "two", 1, base, &mut no_fault)
+        .unwrap_err();
+    match &err {
+        GitError::Conflict { files, .. } => assert_eq!(files, &vec!["b.txt".to_string()]),
+        other => panic!("expected conflict, got {other}"),
+    }
+    assert!(err.to_string().contains("b.txt"));
+    assert_eq!(repo.head().unwrap(), Some(m1.head));
+    assert_eq!(
+        std::fs::read_to_string(root.join("b.txt")).unwrap(),
+        "b1\nONE\nb3\n"
+    );
+    assert!(repo.dirty_paths().unwrap().is_empty());
+}
+
+fn crash_at(repo: &Repo, task: &str, base: Oid, at: &str) {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut hook = |b: &str| {
+            if b == at {
+                panic!("injected crash at {b}");
+            }
+        };
+        repo.merge_attempt("p", task, 1, base, &mut hook)
+    }));
+    assert!(r.is_err(), "the merge should have crashed at {at}");
+}
+
+#[test]
+fn recover_merge_completes_a_merge_interrupted_after_the_ref_moved() {
+    let (_tmp, root, repo) = project();
+    let base = repo.head().unwrap().unwrap();
+    let w1 = repo.create_attempt("p", "one", 1, base).unwrap();
+    let w2 = repo.create_attempt("p", "two", 1, base).unwrap();
+    write(&w1.path, "one.txt", "1\n");
+    write(&w2.path, "two.txt", "2\n");
+    repo.commit_attempt(&w1.path, "feat: one").unwrap();
+    let tip2 = repo.commit_attempt(&w2.path, "feat: two").unwrap();
+    let m1 = repo
+        .merge_attempt("p", "one", 1, base, &mut no_fault)
+        .unwrap();
+    crash_at(&repo, "two", base, "merge_ref_updated");
+    assert_ne!(repo.head().unwrap(), Some(m1.head));
+    assert!(
+        !repo.dirty_paths().unwrap().is_empty(),
+        "working tree lags behind the moved ref"
+    );
+    let landed = repo.recover_merge(m1.head, tip2, "feat: two").unwrap();
+    assert_eq!(landed, repo.head().unwrap());
+    assert!(repo.dirty_paths().unwrap().is_empty());
+    assert_eq!(
+        std::fs::read_to_string(root.join("two.txt")).unwrap(),
+        "2\n"
+    );
+}
+
+#[test]
+fn recover_merge_reports_a_merge_interrupted_before_the_ref_moved_as_not_landed() {
+    let (_tmp, _root, repo) = project();
+    let base = repo.head().unwrap().unwrap();
+    let w = repo.create_attempt("p", "one", 1, base).unwrap();
+    write(&w.path, "one.txt", "1\n");
+    let tip = repo.commit_attempt(&w.path, "feat: one").unwrap();
+    crash_at(&repo, "one", base, "merge_commit_created");
+    assert_eq!(repo.head().unwrap(), Some(base));
+    assert_eq!(repo.recover_merge(base, tip, "feat: one").unwrap(), None);
+    assert!(repo.dirty_paths().unwrap().is_empty());
+}
+
+#[test]
+fn sweep_and_prune_remove_leftovers_but_keep_unmerged_branches() {
+    let (tmp, _root, repo) = project();
+    let base = repo.head().unwrap().unwrap();
+    repo.create_attempt("p", "a", 1, base).unwrap();
+    repo.create_attempt("p", "b", 2, base).unwrap();
+    repo.create_attempt("q", "c", 1, base).unwrap();
+    assert_eq!(repo.sweep_plan("p").unwrap(), 4);
+    assert_eq!(repo.dgov_worktree_names().unwrap().len(), 1);
+
+    // Orphans for prune: a directory git does not track, a worktree whose dir vanished, a
+    // merged branch without worktree and an unmerged one.
+    let wq = repo.create_attempt("q", "d", 1, base).unwrap();
+    std::fs::remove_dir_all(&wq.path).unwrap();
+    let stray = tmp.path().join(".dgov-worktrees-proj/zzz/x");
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::write(stray.join(".git"), "gitdir: nowhere").unwrap();
+    let wu = repo.create_attempt("r", "u", 1, base).unwrap();
+    write(&wu.path, "u.txt", "u");
+    repo.commit_attempt(&wu.path, "wip").unwrap();
+    repo.remove_attempt("q", "c", 1).unwrap();
+    // Remove the worktree of r/u but keep its (unmerged) branch.
+    std::fs::remove_dir_all(&wu.path).unwrap();
+
+    let dry = repo.prune(true).unwrap();
+    assert!(stray.exists(), "dry run deletes nothing");
+    assert!(dry.worktrees.iter().any(|w| w.contains("zzz")));
+    let report = repo.prune(false).unwrap();
+    assert!(!stray.exists());
+    assert!(
+        report.worktrees.iter().any(|w| w.starts_with("dgov+q+d")),
+        "{report:?}"
+    );
+    assert_eq!(report.deleted_branches, vec!["dgov/q/d-a1".to_string()]);
+    assert_eq!(report.kept_branches, vec!["dgov/r/u-a1".to_string()]);
+    assert!(repo.dgov_worktree_names().unwrap().is_empty());
+}
