@@ -3,6 +3,7 @@
 //! calls the library, and renders the result (text on a terminal, one JSON document with
 //! `--json`). It is the only crate that knows about terminals, colours and exit codes.
 
+mod cmd_plan;
 mod exit;
 
 use std::path::PathBuf;
@@ -32,6 +33,18 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Scaffold .dgov/ (project.toml, governor charter, SOPs, .gitignore) for this repository.
+    Init(cmd_plan::InitArgs),
+    /// Scaffold a new plan tree under .dgov/plans/NAME.
+    InitPlan(cmd_plan::InitPlanArgs),
+    /// Compile a plan tree into a deterministic _compiled.toml (fails closed on any error).
+    Compile(cmd_plan::CompileArgs),
+    /// Re-check a compiled plan against the current project configuration.
+    Validate(cmd_plan::ValidateArgs),
+    /// Inspect plans: status of one plan, or the list of plans.
+    Plan(cmd_plan::PlanArgs),
+    /// Move .dgov/plans/NAME to .dgov/plans/archive/NAME.
+    ArchivePlan(cmd_plan::ArchivePlanArgs),
 }
 
 /// Global options every command receives, already resolved from flags.
@@ -49,6 +62,12 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         None => Ok(exit::SUCCESS),
+        Some(Command::Init(a)) => cmd_plan::run_init(a, &globals),
+        Some(Command::InitPlan(a)) => cmd_plan::run_init_plan(a, &globals),
+        Some(Command::Compile(a)) => cmd_plan::run_compile(a, &globals),
+        Some(Command::Validate(a)) => cmd_plan::run_validate(a, &globals),
+        Some(Command::Plan(a)) => cmd_plan::run_plan(a, &globals),
+        Some(Command::ArchivePlan(a)) => cmd_plan::run_archive_plan(a, &globals),
     };
     exit::report(result, &globals)
 }
