@@ -72,6 +72,10 @@ pub struct FileFacts {
     pub symbols: Vec<SymbolFacts>,
     /// Parse errors (tree-sitter `ERROR` and `MISSING` nodes), in source order.
     pub syntax_errors: Vec<SyntaxError>,
+    /// Every name called anywhere in the file (module-level code included), sorted, unique:
+    /// what dead-code detection needs to know a function is referenced.
+    #[serde(default)]
+    pub calls: Vec<String>,
 }
 
 /// Metrics of one function.
@@ -110,7 +114,7 @@ impl FunctionFacts {
 }
 
 /// What an import statement is, which decides whether it counts as a dependency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportKind {
     /// A real dependency (`use`, `import`, `require`, `from … import`).

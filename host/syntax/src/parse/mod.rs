@@ -95,6 +95,7 @@ pub fn parse_as(language: Language, path: &str, bytes: &[u8]) -> Result<FileFact
         imports: imports::extract(language, root, bytes),
         symbols: symbols::extract(language, root, bytes),
         syntax_errors: syntax_errors(root, bytes),
+        calls: lang::calls(root, bytes),
     })
 }
 
