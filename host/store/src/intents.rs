@@ -97,6 +97,15 @@ impl Store {
         Ok(())
     }
 
+    /// Replace the data of an open intent (e.g. to add the pid of a worker once it exists).
+    pub fn annotate_intent(&mut self, id: i64, data: &serde_json::Value) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE intents SET data = ?1 WHERE id = ?2")
+            .and_then(|mut s| s.execute(params![data.to_string(), id]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// Intents of `plan` that never recorded an outcome, oldest first.
     pub fn open_intents(&self, plan: &str) -> Result<Vec<Intent>, StoreError> {
         self.intents_where("plan = ?1 AND outcome IS NULL", plan)
