@@ -81,14 +81,16 @@ pub fn compile_plan_dir_with(
     })?;
     let root = find_project_root(dir);
     let mut outer = Vec::new();
+    // With a broken project.toml, provider/agent findings would only be noise: report the
+    // config errors and skip the checks that depend on it.
     let cfg = match load_project_config(&root) {
         Ok((cfg, warnings)) => {
             outer.extend(warnings);
-            cfg
+            Some(cfg)
         }
         Err(ConfigError::Invalid { diagnostics }) => {
             outer.extend(diagnostics);
-            ProjectConfig::default()
+            None
         }
         Err(ConfigError::Io { path, source }) => return Err(CompileError::Io { path, source }),
     };
@@ -100,7 +102,7 @@ pub fn compile_plan_dir_with(
         }
     };
     let read_extra = |rel: &str| std::fs::read_to_string(dir.join(rel));
-    let res = compile_sources(&sources, dir, &read_extra, Some(&cfg), &sops, opts);
+    let res = compile_sources(&sources, dir, &read_extra, cfg.as_ref(), &sops, opts);
     let prefix = |mut ds: Vec<Diagnostic>| {
         for d in &mut ds {
             if let Some(f) = &d.file {
@@ -150,8 +152,11 @@ pub fn compile_sources(
     let bundling = !opts.dry_run && !sops.sops.is_empty();
     let mut tasks = Vec::with_capacity(tree.units.len());
     for u in &tree.units {
-        for d in check_prompt(&u.id, u.role, &u.prompt, &u.test_cmd) {
-            diags.push(at(d, &u.id));
+        // An unreadable prompt_file is already an error of its own.
+        if u.prompt_file.is_empty() || !u.prompt.trim().is_empty() {
+            for d in check_prompt(&u.id, u.role, &u.prompt, &u.test_cmd) {
+                diags.push(at(d, &u.id));
+            }
         }
         let unknown: Vec<&str> = u
             .sop_mapping

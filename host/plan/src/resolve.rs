@@ -71,7 +71,7 @@ pub fn resolve_refs(
             };
             if target == u.id {
                 diags.push(err(
-                    format!("'{}' depends on itself", u.id),
+                    format!("'{}' depends on itself (via '{r}')", u.id),
                     "remove the self-reference".into(),
                 ));
                 continue;

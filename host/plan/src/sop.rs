@@ -149,7 +149,9 @@ pub fn bundle(prompt: &str, sops: &[&Sop]) -> String {
         return prompt.to_string();
     }
     let mut parts: Vec<String> = sops.iter().map(|s| render(s)).collect();
-    parts.push(prompt.to_string());
+    if !prompt.is_empty() {
+        parts.push(prompt.to_string());
+    }
     parts.join("\n\n")
 }
 

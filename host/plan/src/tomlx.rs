@@ -164,6 +164,15 @@ impl<'r, 'a, 'd> Reader<'r, 'a, 'd> {
         let v = self.get(key)?;
         match int_value(v.get_ref()) {
             Some(n) if n >= 0 => Some(n as u64),
+            Some(n) => {
+                let key_path = self.key_path(key);
+                self.error_at(
+                    key,
+                    format!("`{key_path}` must not be negative (found {n})"),
+                    format!("use 0 or a positive integer for `{key}`"),
+                );
+                None
+            }
             _ => {
                 self.type_error(key, "a non-negative integer", v);
                 None

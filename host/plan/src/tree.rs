@@ -12,7 +12,7 @@ use toml::de::DeValue;
 use crate::compiled::{COMPILED_FILE, read_files};
 use crate::diag::Diagnostic;
 use crate::model::{FileClaims, Role};
-use crate::tomlx::{Doc, Reader, int_value};
+use crate::tomlx::{Doc, Reader};
 
 /// File name of the plan metadata file.
 pub const ROOT_FILE: &str = "_root.toml";
@@ -76,6 +76,8 @@ pub struct PlanMeta {
     pub default_agent: String,
     pub default_provider: String,
     pub default_max_retries: Option<u32>,
+    /// Line of the `sections` key, for diagnostics.
+    pub sections_line: Option<u32>,
 }
 
 /// A task as written in a section file, before reference resolution.
@@ -254,6 +256,7 @@ pub fn parse_root(text: &str, diags: &mut Vec<Diagnostic>) -> Option<PlanMeta> {
     meta.default_max_retries = r
         .uint("default_max_retries")
         .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    meta.sections_line = r.line_of_key("sections");
     for s in r.str_list("sections").unwrap_or_default() {
         if !valid_slug(&s) {
             r.error_at(
@@ -299,6 +302,7 @@ pub fn parse_tree(
             diags.push(
                 Diagnostic::error(format!("section directory '{s}/' does not exist"))
                     .file(ROOT_FILE)
+                    .line(tree.meta.sections_line)
                     .hint(format!("create the directory '{s}/' in the plan, or remove '{s}' from [plan].sections")),
             );
         }
@@ -422,20 +426,7 @@ fn parse_section_file(
                 depends_on.push((d, lines.get(i).copied().unwrap_or(line)));
             }
         }
-        let timeout_s = match r.get("timeout_s") {
-            Some(v)
-                if matches!(v.get_ref(), DeValue::Integer(_))
-                    && int_value(v.get_ref()).is_some_and(|n| n < 0) =>
-            {
-                r.error_at(
-                    "timeout_s",
-                    format!("`tasks.{slug}.timeout_s` must not be negative"),
-                    "use seconds > 0, or 0 for the plan default".into(),
-                );
-                0
-            }
-            _ => r.uint("timeout_s").unwrap_or(0),
-        };
+        let timeout_s = r.uint("timeout_s").unwrap_or(0);
         let mut u = SourceUnit {
             section: section.to_string(),
             stem: stem.to_string(),
@@ -545,8 +536,13 @@ fn empty_plan_diagnostic(sources: &PlanSources, meta: &PlanMeta) -> Diagnostic {
         .collect();
     if !visible.is_empty() {
         let names: Vec<&str> = visible.iter().map(|f| f.rel.as_str()).collect();
+        let verb = if names.len() == 1 {
+            "contains"
+        } else {
+            "contain"
+        };
         return base.hint(format!(
-            "{} contain no [tasks.<slug>] tables; add tasks",
+            "{} {verb} no [tasks.<slug>] tables; add tasks",
             names.join(", ")
         ));
     }
