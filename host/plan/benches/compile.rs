@@ -1,6 +1,7 @@
 //! Compile benchmark: generated plans of 1,000 (10 sections × 100 tasks) and 10,000
 //! (10 × 1,000) tasks with a random DAG and file claims, compiled from disk end to end
-//! (walk, parse, resolve, cycle and conflict checks, serialize). Prints a table.
+//! (walk, parse, resolve, cycle and conflict checks, SOP bundling, provider resolution,
+//! serialize). Prints a table.
 //!
 //! Run with `cargo bench -p dgov-plan`.
 
@@ -78,10 +79,21 @@ fn main() {
     for (sections, per) in [(10, 100), (10, 1000)] {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(tmp.path().join(".git")).unwrap();
-        let dir = tmp.path().join("plan");
+        // A real project: scaffolded SOPs (bundled into every prompt) and a provider, so the
+        // full non-dry-run pipeline runs.
+        dgov_plan::init::init_project(tmp.path(), Some(dgov_plan::init::Language::Rust), false)
+            .unwrap();
+        let cfg = tmp.path().join(".dgov/project.toml");
+        let text = std::fs::read_to_string(&cfg).unwrap();
+        std::fs::write(
+            &cfg,
+            format!("{text}\n[providers.local]\nbase_url = \"http://127.0.0.1:9/v1\"\napi_key_env = \"K\"\ndefault_agent = \"m\"\n"),
+        )
+        .unwrap();
+        let dir = tmp.path().join(".dgov/plans/bench");
         std::fs::create_dir_all(&dir).unwrap();
         generate(&dir, sections, per);
-        let opts = dgov_plan::CompileOptions { dry_run: true };
+        let opts = dgov_plan::CompileOptions { dry_run: false };
         let runs = if per >= 1000 { 5 } else { 15 };
         let mut times = Vec::new();
         let mut edges = 0;
@@ -91,6 +103,7 @@ fn main() {
             let (plan, _) =
                 dgov_plan::compile_plan_dir_with(&dir, &opts).expect("generated plan compiles");
             let text = dgov_plan::compiled::to_toml(&plan);
+            assert!(plan.tasks[0].prompt.starts_with("[SOP: "), "SOPs bundled");
             times.push(t0.elapsed().as_secs_f64() * 1000.0);
             std::hint::black_box(text);
             edges = plan.edge_count();
