@@ -3,7 +3,12 @@
 //! calls the library, and renders the result (text on a terminal, one JSON document with
 //! `--json`). It is the only crate that knows about terminals, colours and exit codes.
 
+mod cmd_clean;
+mod cmd_ledger;
 mod cmd_plan;
+mod cmd_run;
+mod cmd_status;
+mod cmd_watch;
 mod exit;
 
 use std::path::PathBuf;
@@ -45,6 +50,18 @@ enum Command {
     Plan(cmd_plan::PlanArgs),
     /// Move .dgov/plans/NAME to .dgov/plans/archive/NAME.
     ArchivePlan(cmd_plan::ArchivePlanArgs),
+    /// Run a plan: dispatch its tasks to workers in worktrees and merge them serially.
+    Run(cmd_run::RunArgs),
+    /// Show runs in progress and where every task is (also what bare `dgov` prints).
+    Status(cmd_status::StatusArgs),
+    /// Stream the event log of a run as it happens.
+    Watch(cmd_watch::WatchArgs),
+    /// Record and query bugs, rules and decisions (the ledger).
+    Ledger(cmd_ledger::LedgerArgs),
+    /// Delete output directories, orphan worktrees and merged dgov/* branches.
+    Clean(cmd_clean::CleanArgs),
+    /// Drop historical abandoned tasks from the status view.
+    Prune(cmd_clean::PruneArgs),
 }
 
 /// Global options every command receives, already resolved from flags.
@@ -61,13 +78,19 @@ fn main() -> ExitCode {
         repo: cli.repo.clone().unwrap_or_else(|| PathBuf::from(".")),
     };
     let result = match cli.command {
-        None => Ok(exit::SUCCESS),
+        None => cmd_status::run(cmd_status::StatusArgs::default(), &globals),
         Some(Command::Init(a)) => cmd_plan::run_init(a, &globals),
         Some(Command::InitPlan(a)) => cmd_plan::run_init_plan(a, &globals),
         Some(Command::Compile(a)) => cmd_plan::run_compile(a, &globals),
         Some(Command::Validate(a)) => cmd_plan::run_validate(a, &globals),
         Some(Command::Plan(a)) => cmd_plan::run_plan(a, &globals),
         Some(Command::ArchivePlan(a)) => cmd_plan::run_archive_plan(a, &globals),
+        Some(Command::Run(a)) => cmd_run::run(a, &globals),
+        Some(Command::Status(a)) => cmd_status::run(a, &globals),
+        Some(Command::Watch(a)) => cmd_watch::run(a, &globals),
+        Some(Command::Ledger(a)) => cmd_ledger::run(a, &globals),
+        Some(Command::Clean(a)) => cmd_clean::run_clean(a, &globals),
+        Some(Command::Prune(a)) => cmd_clean::run_prune(a, &globals),
     };
     exit::report(result, &globals)
 }
