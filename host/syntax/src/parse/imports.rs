@@ -3,22 +3,32 @@
 
 use tree_sitter::Node;
 
-use super::{line_of, preorder, text, tokens};
+use super::{lang, line_of, preorder, text, tokens};
 use crate::facts::{ImportFacts, ImportKind, Language};
 
-pub(super) fn extract(language: Language, root: Node<'_>, src: &[u8]) -> Vec<ImportFacts> {
+/// Imports in source order, and every name called in the file (one walk for both).
+pub(super) fn extract(
+    language: Language,
+    root: Node<'_>,
+    src: &[u8],
+) -> (Vec<ImportFacts>, Vec<String>) {
     let mut out = Vec::new();
+    let mut calls = Vec::new();
     preorder(root, |node| {
+        let kind = node.kind();
+        calls.extend(lang::call_name(node, kind, src));
         match language {
-            Language::Rust => rust(node, src, &mut out),
-            Language::Python => python(node, src, &mut out),
-            Language::Go => go(node, src, &mut out),
-            _ => js(node, src, &mut out),
+            Language::Rust => rust(node, kind, src, &mut out),
+            Language::Python => python(node, kind, src, &mut out),
+            Language::Go => go(node, kind, src, &mut out),
+            _ => js(node, kind, src, &mut out),
         }
         // Imports nest inside blocks (Rust fn-local `use`, Python imports in functions).
         true
     });
-    out
+    calls.sort();
+    calls.dedup();
+    (out, calls)
 }
 
 fn import(specifier: String, names: Vec<String>, node: Node<'_>) -> ImportFacts {
@@ -30,8 +40,8 @@ fn import(specifier: String, names: Vec<String>, node: Node<'_>) -> ImportFacts 
     }
 }
 
-fn rust(node: Node<'_>, src: &[u8], out: &mut Vec<ImportFacts>) {
-    match node.kind() {
+fn rust(node: Node<'_>, kind: &str, src: &[u8], out: &mut Vec<ImportFacts>) {
+    match kind {
         "use_declaration" => {
             let Some(arg) = node.child_by_field_name("argument") else {
                 return;
@@ -106,8 +116,8 @@ fn rust_use_tree(arg: Node<'_>, src: &[u8]) -> (String, Vec<String>) {
     }
 }
 
-fn python(node: Node<'_>, src: &[u8], out: &mut Vec<ImportFacts>) {
-    match node.kind() {
+fn python(node: Node<'_>, kind: &str, src: &[u8], out: &mut Vec<ImportFacts>) {
+    match kind {
         "import_statement" => {
             let mut cursor = node.walk();
             for name in node.children_by_field_name("name", &mut cursor) {
@@ -147,8 +157,8 @@ fn python(node: Node<'_>, src: &[u8], out: &mut Vec<ImportFacts>) {
     }
 }
 
-fn go(node: Node<'_>, src: &[u8], out: &mut Vec<ImportFacts>) {
-    if node.kind() == "import_spec"
+fn go(node: Node<'_>, kind: &str, src: &[u8], out: &mut Vec<ImportFacts>) {
+    if kind == "import_spec"
         && let Some(path) = node.child_by_field_name("path")
     {
         let spec = text(path, src)
@@ -168,8 +178,8 @@ fn string_value(node: Node<'_>, src: &[u8]) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn js(node: Node<'_>, src: &[u8], out: &mut Vec<ImportFacts>) {
-    match node.kind() {
+fn js(node: Node<'_>, kind: &str, src: &[u8], out: &mut Vec<ImportFacts>) {
+    match kind {
         "import_statement" | "export_statement" => {
             if let Some(spec) = node
                 .child_by_field_name("source")

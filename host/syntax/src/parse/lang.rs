@@ -46,8 +46,12 @@ fn field_text(node: Node<'_>, field: &str, src: &[u8]) -> Option<String> {
 
 /// The function defined at `node`, if any. Anonymous closures are not functions of their
 /// own: their complexity belongs to the enclosing function.
-pub(super) fn function_def(language: Language, node: Node<'_>, src: &[u8]) -> Option<FunctionDef> {
-    let kind = node.kind();
+pub(super) fn function_def(
+    language: Language,
+    node: Node<'_>,
+    kind: &str,
+    src: &[u8],
+) -> Option<FunctionDef> {
     let plain = |name: Option<String>| {
         name.map(|name| FunctionDef {
             name,
@@ -105,8 +109,13 @@ pub(super) fn go_receiver_type(node: Node<'_>, src: &[u8]) -> Option<String> {
 }
 
 /// Name of a named container (class, impl block, trait, inline module), if `node` is one.
-pub(super) fn container_name(language: Language, node: Node<'_>, src: &[u8]) -> Option<String> {
-    match (language, node.kind()) {
+pub(super) fn container_name(
+    language: Language,
+    node: Node<'_>,
+    kind: &str,
+    src: &[u8],
+) -> Option<String> {
+    match (language, kind) {
         (Language::Rust, "impl_item") => Some(rust_impl_name(node, src)),
         (Language::Rust, "trait_item" | "mod_item") => field_text(node, "name", src),
         (Language::Python, "class_definition") => field_text(node, "name", src),
@@ -130,8 +139,7 @@ pub(super) fn rust_impl_name(node: Node<'_>, src: &[u8]) -> String {
 
 /// Branch nodes: each adds 1 to cyclomatic complexity and `1 + nesting` to cognitive
 /// complexity, and nests what is inside it.
-pub(super) fn is_branch(language: Language, node: Node<'_>) -> bool {
-    let kind = node.kind();
+pub(super) fn is_branch(language: Language, kind: &str) -> bool {
     match language {
         Language::Rust => matches!(
             kind,
@@ -174,11 +182,16 @@ pub(super) fn is_branch(language: Language, node: Node<'_>) -> bool {
 
 /// Short-circuit logical operators (`&&`, `||`, `and`, `or`, `??`): each adds 1 to both
 /// complexities. A chain `a && b && c` is two nodes, so operands − 1.
-pub(super) fn is_logic_operator(language: Language, node: Node<'_>, src: &[u8]) -> bool {
+pub(super) fn is_logic_operator(
+    language: Language,
+    node: Node<'_>,
+    kind: &str,
+    src: &[u8],
+) -> bool {
     match language {
-        Language::Python => node.kind() == "boolean_operator",
+        Language::Python => kind == "boolean_operator",
         _ => {
-            node.kind() == "binary_expression"
+            kind == "binary_expression"
                 && node
                     .child_by_field_name("operator")
                     .is_some_and(|op| matches!(&*text(op, src), "&&" | "||" | "??"))
@@ -224,26 +237,15 @@ pub(super) fn param_count(language: Language, node: Node<'_>, src: &[u8], in_cla
     count
 }
 
-/// Names called under `root`: the last segment of the callee (`a.b.c()` gives `c`,
-/// `Foo::new()` gives `new`), plus constructors in `new Foo()`. Sorted, unique.
-pub(super) fn calls(root: Node<'_>, src: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    preorder(root, |node| {
-        let callee = match node.kind() {
-            "call_expression" | "call" => node.child_by_field_name("function"),
-            "new_expression" => node.child_by_field_name("constructor"),
-            _ => None,
-        };
-        if let Some(callee) = callee
-            && let Some(name) = callee_name(callee, src)
-        {
-            out.push(name);
-        }
-        true
-    });
-    out.sort();
-    out.dedup();
-    out
+/// The name a call node calls: the last segment of the callee (`a.b.c()` gives `c`,
+/// `Foo::new()` gives `new`), or the class in `new Foo()`.
+pub(super) fn call_name(node: Node<'_>, kind: &str, src: &[u8]) -> Option<String> {
+    let callee = match kind {
+        "call_expression" | "call" => node.child_by_field_name("function"),
+        "new_expression" => node.child_by_field_name("constructor"),
+        _ => None,
+    }?;
+    callee_name(callee, src)
 }
 
 fn callee_name(callee: Node<'_>, src: &[u8]) -> Option<String> {

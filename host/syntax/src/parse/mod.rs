@@ -12,7 +12,7 @@ mod tokens;
 
 use std::cell::RefCell;
 
-use tree_sitter::{Node, Parser};
+use tree_sitter::{Node, Parser, TreeCursor};
 
 use crate::facts::{FileFacts, FunctionFacts, Language, SyntaxError};
 
@@ -87,15 +87,16 @@ pub fn parse_as(language: Language, path: &str, bytes: &[u8]) -> Result<FileFact
         src: bytes,
         functions: Vec::new(),
     };
-    ex.walk_definitions(root, &mut Vec::new(), 0);
+    ex.walk_definitions(&mut root.walk(), &mut Vec::new(), 0);
+    let (imports, calls) = imports::extract(language, root, bytes);
     Ok(FileFacts {
         language: Some(language),
         lines: count_lines(bytes),
         functions: ex.functions,
-        imports: imports::extract(language, root, bytes),
+        imports,
         symbols: symbols::extract(language, root, bytes),
         syntax_errors: syntax_errors(root, bytes),
-        calls: lang::calls(root, bytes),
+        calls,
     })
 }
 
@@ -164,23 +165,38 @@ struct Extractor<'s> {
 
 impl Extractor<'_> {
     /// Finds function definitions anywhere, tracking the enclosing containers for names.
-    fn walk_definitions(&mut self, node: Node<'_>, containers: &mut Vec<String>, depth: usize) {
+    /// One cursor serves the whole walk: a cursor per node would allocate per node.
+    fn walk_definitions(
+        &mut self,
+        cursor: &mut TreeCursor<'_>,
+        containers: &mut Vec<String>,
+        depth: usize,
+    ) {
         if depth > MAX_DEPTH {
             return;
         }
+        let node = cursor.node();
         let mut pushed = false;
-        if let Some(def) = lang::function_def(self.language, node, self.src) {
+        let kind = node.kind();
+        if let Some(def) = lang::function_def(self.language, node, kind, self.src) {
             let facts = self.function_facts(node, &def, containers);
             containers.push(facts.name.clone());
             self.functions.push(facts);
             pushed = true;
-        } else if let Some(name) = lang::container_name(self.language, node, self.src) {
+        } else if let Some(name) = lang::container_name(self.language, node, kind, self.src) {
             containers.push(name);
             pushed = true;
         }
-        let mut cursor = node.walk();
-        for child in node.named_children(&mut cursor) {
-            self.walk_definitions(child, containers, depth + 1);
+        if cursor.goto_first_child() {
+            loop {
+                if cursor.node().is_named() {
+                    self.walk_definitions(cursor, containers, depth + 1);
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+            cursor.goto_parent();
         }
         if pushed {
             containers.pop();
@@ -204,12 +220,21 @@ impl Extractor<'_> {
         let mut acc = Complexity::default();
         let mut cursor = body.walk();
         if body.id() == node.id() {
-            for child in node.named_children(&mut cursor) {
-                self.complexity(child, 0, 0, &mut acc);
+            // No body field: measure the children, not the definition itself.
+            if cursor.goto_first_child() {
+                loop {
+                    if cursor.node().is_named() {
+                        self.complexity(&mut cursor, 0, 1, &mut acc);
+                    }
+                    if !cursor.goto_next_sibling() {
+                        break;
+                    }
+                }
             }
         } else {
-            self.complexity(body, 0, 0, &mut acc);
+            self.complexity(&mut cursor, 0, 0, &mut acc);
         }
+        let (body_hash, calls) = tokens::digest(body, self.src);
         FunctionFacts {
             name: def.name.clone(),
             qualified_name: path.join(sep),
@@ -219,30 +244,47 @@ impl Extractor<'_> {
             cyclomatic: 1 + acc.branches + acc.logic,
             cognitive: acc.cognitive,
             max_nesting: acc.max_nesting,
-            body_hash: tokens::fingerprint(body, self.src),
-            calls: lang::calls(body, self.src),
+            body_hash,
+            calls,
         }
     }
 
     /// Accumulates complexity over a function body, skipping nested named functions (they
     /// are functions of their own) but including anonymous closures and lambdas.
-    fn complexity(&self, node: Node<'_>, nesting: u32, depth: usize, acc: &mut Complexity) {
-        if depth > MAX_DEPTH || lang::function_def(self.language, node, self.src).is_some() {
+    fn complexity(
+        &self,
+        cursor: &mut TreeCursor<'_>,
+        nesting: u32,
+        depth: usize,
+        acc: &mut Complexity,
+    ) {
+        let node = cursor.node();
+        let kind = node.kind();
+        if depth > MAX_DEPTH
+            || (depth > 0 && lang::function_def(self.language, node, kind, self.src).is_some())
+        {
             return;
         }
         let mut child_nesting = nesting;
-        if lang::is_branch(self.language, node) {
+        if lang::is_branch(self.language, kind) {
             acc.branches += 1;
             acc.cognitive += 1 + nesting;
             acc.max_nesting = acc.max_nesting.max(nesting + 1);
             child_nesting = nesting + 1;
-        } else if lang::is_logic_operator(self.language, node, self.src) {
+        } else if lang::is_logic_operator(self.language, node, kind, self.src) {
             acc.logic += 1;
             acc.cognitive += 1;
         }
-        let mut cursor = node.walk();
-        for child in node.named_children(&mut cursor) {
-            self.complexity(child, child_nesting, depth + 1, acc);
+        if cursor.goto_first_child() {
+            loop {
+                if cursor.node().is_named() {
+                    self.complexity(cursor, child_nesting, depth + 1, acc);
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+            cursor.goto_parent();
         }
     }
 }

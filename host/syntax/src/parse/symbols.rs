@@ -37,14 +37,15 @@ fn push(language: Language, def: Def<'_>, src: &[u8], out: &mut Vec<SymbolFacts>
         .next()
         .unwrap_or(&def.name)
         .to_string();
+    let (body_hash, calls) = tokens::digest(def.outer, src);
     out.push(SymbolFacts {
         signature: def
             .callable
             .map(|c| lang::signature(language, c, &leaf, src)),
         start_line: line_of(def.outer),
         end_line: end_line_of(def.outer),
-        body_hash: tokens::fingerprint(def.outer, src),
-        calls: lang::calls(def.outer, src),
+        body_hash,
+        calls,
         name: def.name,
         kind: def.kind,
         public: def.public,

@@ -9,13 +9,12 @@ use tree_sitter::Node;
 use super::{preorder, text};
 use crate::facts::Fingerprint;
 
-fn is_comment(node: Node<'_>) -> bool {
-    node.kind().contains("comment")
+fn is_comment(kind: &str) -> bool {
+    kind.contains("comment")
 }
 
 /// String-like nodes are single tokens: their children may not cover every byte.
-fn is_atomic(node: Node<'_>) -> bool {
-    let kind = node.kind();
+fn is_atomic(node: Node<'_>, kind: &str) -> bool {
     node.child_count() == 0
         || (node.is_named() && (kind.contains("string") || kind.contains("template")))
 }
@@ -23,10 +22,11 @@ fn is_atomic(node: Node<'_>) -> bool {
 /// Calls `each` with every token under `root` in source order.
 pub(super) fn for_each_token<'t>(root: Node<'t>, mut each: impl FnMut(Node<'t>)) {
     preorder(root, |node| {
-        if is_comment(node) {
+        let kind = node.kind();
+        if is_comment(kind) {
             return false;
         }
-        if is_atomic(node) {
+        if is_atomic(node, kind) {
             each(node);
             return false;
         }
@@ -34,13 +34,26 @@ pub(super) fn for_each_token<'t>(root: Node<'t>, mut each: impl FnMut(Node<'t>))
     });
 }
 
-/// Fingerprint of the tokens under `root`, as 16 hex digits.
-pub(super) fn fingerprint(root: Node<'_>, src: &[u8]) -> String {
+/// Fingerprint of the tokens under `root` (16 hex digits) and the names called under it,
+/// sorted and unique, in one walk (walks dominate extraction time).
+pub(super) fn digest(root: Node<'_>, src: &[u8]) -> (String, Vec<String>) {
     let mut fp = Fingerprint::default();
-    for_each_token(root, |node| {
-        fp.token(src.get(node.byte_range()).unwrap_or_default())
+    let mut calls = Vec::new();
+    preorder(root, |node| {
+        let kind = node.kind();
+        if is_comment(kind) {
+            return false;
+        }
+        calls.extend(super::lang::call_name(node, kind, src));
+        if is_atomic(node, kind) {
+            fp.token(src.get(node.byte_range()).unwrap_or_default());
+            return false;
+        }
+        true
     });
-    fp.hex()
+    calls.sort();
+    calls.dedup();
+    (fp.hex(), calls)
 }
 
 /// The tokens under `root` joined into one line: a space only where two word tokens meet
