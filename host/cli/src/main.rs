@@ -9,7 +9,9 @@ mod cmd_plan;
 mod cmd_run;
 mod cmd_status;
 mod cmd_watch;
+mod cmd_plugin;
 mod exit;
+mod scaffold;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +64,8 @@ enum Command {
     Clean(cmd_clean::CleanArgs),
     /// Drop historical abandoned tasks from the status view.
     Prune(cmd_clean::PruneArgs),
+    /// WASM plugins: list them, check a plugin file, scaffold a new one.
+    Plugin(cmd_plugin::PluginArgs),
 }
 
 /// Global options every command receives, already resolved from flags.
@@ -72,6 +76,11 @@ pub struct Globals {
 }
 
 fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`dgov status | head`) instead of panicking in println!.
+    // SAFETY: restoring the default disposition of SIGPIPE before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let globals = Globals {
         json: cli.json,
@@ -91,6 +100,7 @@ fn main() -> ExitCode {
         Some(Command::Ledger(a)) => cmd_ledger::run(a, &globals),
         Some(Command::Clean(a)) => cmd_clean::run_clean(a, &globals),
         Some(Command::Prune(a)) => cmd_clean::run_prune(a, &globals),
+        Some(Command::Plugin(a)) => cmd_plugin::run(a, &globals),
     };
     exit::report(result, &globals)
 }

@@ -46,13 +46,10 @@ pub enum PluginOrigin {
 /// Errors loading a plugin.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read plugin file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{name}: {source}")]
-    Meta { name: String, source: MetaError },
+    #[error("cannot read plugin file {path}: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
+    #[error("{name}: {error}")]
+    Meta { name: String, error: MetaError },
     #[error("{name}: failed to compile: {message}")]
     Compile { name: String, message: String },
     #[error("{name}: failed to link against the dgov host: {message}")]
@@ -173,9 +170,9 @@ impl Runtime {
 
     /// Load a plugin from a `.wasm` file.
     pub fn load_file(&self, path: &Path) -> Result<Plugin, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let stem = path
             .file_stem()
@@ -191,9 +188,9 @@ impl Runtime {
         fallback_name: &str,
         origin: PluginOrigin,
     ) -> Result<Plugin, LoadError> {
-        let meta = meta::inspect(bytes, fallback_name).map_err(|source| LoadError::Meta {
+        let meta = meta::inspect(bytes, fallback_name).map_err(|error| LoadError::Meta {
             name: fallback_name.to_owned(),
-            source,
+            error,
         })?;
         let name = meta.name.clone();
         let (component, source) =
