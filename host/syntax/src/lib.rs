@@ -20,6 +20,7 @@
 //!
 //! # Layout
 //! - [`facts`]: the data model, language detection and the stable body fingerprint.
+//! - [`changes`]: symbol-level diffs by body hash (what the semantic gate compares).
 //! - `parse` (feature `parse`): tree-sitter extraction; `parse/lang.rs` holds per-language
 //!   node kinds, `imports.rs` import statements, `symbols.rs` semantic symbols,
 //!   `tokens.rs` token streams.
@@ -27,10 +28,12 @@
 //! Imports are reported as written; resolving them to files needs the whole file list and
 //! lives in `dgov-sentrux` (`resolve` module).
 
+pub mod changes;
 pub mod facts;
 #[cfg(feature = "parse")]
 mod parse;
 
+pub use changes::{Change, SymbolChange, duplicate_definitions, symbol_changes};
 pub use facts::{
     FileFacts, Fingerprint, FunctionFacts, ImportFacts, ImportKind, Language, SymbolFacts,
     SymbolKind, SyntaxError,
