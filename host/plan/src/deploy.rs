@@ -48,7 +48,9 @@ pub fn append_deployed(repo_root: &Path, record: &DeployRecord) -> std::io::Resu
         .create(true)
         .append(true)
         .open(&path)?;
-    f.write_all(line.as_bytes())
+    f.write_all(line.as_bytes())?;
+    // The log is the authority on what landed: make the record durable before returning.
+    f.sync_data()
 }
 
 /// Records of `plan`, in file order. A missing log is empty. Malformed lines (bad JSON,

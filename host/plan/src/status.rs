@@ -244,26 +244,27 @@ pub fn last_run_status(repo_root: &Path, plan: &str) -> Option<String> {
     let text = std::fs::read_to_string(repo_root.join(RUNS_LOG)).ok()?;
     let mut last = None;
     for line in text.lines() {
+        // `[YYYY-MM-DD HH:MM:SSZ] <plan>[ (<plan_file>)] — <verdict> (<secs>s)`; the plan file
+        // part is optional (the Rust runner omits it).
         let Some(rest) = line.strip_prefix('[') else {
             continue;
         };
         let Some((_, rest)) = rest.split_once("] ") else {
             continue;
         };
-        let Some((name, rest)) = rest.split_once(" (") else {
+        let Some((head, tail)) = rest.rsplit_once(" — ") else {
             continue;
         };
+        let name = head.split(" (").next().unwrap_or(head).trim();
         if name != plan {
             continue;
         }
-        let Some((_, tail)) = rest.rsplit_once(" — ") else {
-            continue;
-        };
         let word = tail.split_whitespace().next().unwrap_or("");
         last = match word {
             "ok" => Some("complete".to_string()),
             "warn" => Some("degraded".to_string()),
             "fail" => Some("failed".to_string()),
+            "interrupted" => Some("interrupted".to_string()),
             _ => last,
         };
     }

@@ -149,7 +149,14 @@ pub fn check_plan(
         && let Some(order) = dag.topo_order()
     {
         let anc = dag.ancestors(&order);
-        for (a, b, p) in conflicts(&plan.tasks, &anc) {
+        let (pairs, overflow) = conflicts(&plan.tasks, &anc);
+        if overflow {
+            diags.push(
+                Diagnostic::error(format!("more than {MAX_CONFLICTS} file conflicts; only the first {MAX_CONFLICTS} are listed"))
+                    .hint("look for a broad directory claim shared by many independent tasks"),
+            );
+        }
+        for (a, b, p) in pairs {
             let (ta, tb) = (&plan.tasks[a].id, &plan.tasks[b].id);
             diags.push(at(
                 Diagnostic::error(format!("file conflict: '{ta}' and '{tb}' both write '{p}' but neither depends on the other"))
@@ -193,7 +200,14 @@ pub fn normalize_claim(p: &str) -> String {
 
 /// Pairs of tasks (a < b) with overlapping write claims and no dependency path, each with
 /// the first overlapping path.
-fn conflicts(tasks: &[CompiledTask], anc: &crate::graph::Ancestry) -> Vec<(usize, usize, String)> {
+/// At most this many conflicting pairs are reported; a plan with more has one structural
+/// problem (usually a broad directory claim), and listing thousands of pairs would bury it.
+pub const MAX_CONFLICTS: usize = 200;
+
+fn conflicts(
+    tasks: &[CompiledTask],
+    anc: &crate::graph::Ancestry,
+) -> (Vec<(usize, usize, String)>, bool) {
     let mut claims: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, t) in tasks.iter().enumerate() {
         for p in t.files.writes() {
@@ -202,17 +216,23 @@ fn conflicts(tasks: &[CompiledTask], anc: &crate::graph::Ancestry) -> Vec<(usize
                 continue;
             }
             let v = claims.entry(n).or_default();
-            if v.last() != Some(&i) && !v.contains(&i) {
+            // Tasks are visited in index order, so a repeat can only be the last entry.
+            if v.last() != Some(&i) {
                 v.push(i);
             }
         }
     }
     let mut found: BTreeMap<(usize, usize), String> = BTreeMap::new();
+    let mut overflow = false;
     let mut consider = |x: usize, y: usize, p: &str| {
         if x == y || anc.ordered(x, y) {
             return;
         }
         let key = (x.min(y), x.max(y));
+        if found.len() >= MAX_CONFLICTS && !found.contains_key(&key) {
+            overflow = true;
+            return;
+        }
         found.entry(key).or_insert_with(|| p.to_string());
     };
     for (p, us) in &claims {
@@ -235,7 +255,10 @@ fn conflicts(tasks: &[CompiledTask], anc: &crate::graph::Ancestry) -> Vec<(usize
             prefix_end += off + 1;
         }
     }
-    found.into_iter().map(|((a, b), p)| (a, b, p)).collect()
+    (
+        found.into_iter().map(|((a, b), p)| (a, b, p)).collect(),
+        overflow,
+    )
 }
 
 fn departments(

@@ -75,3 +75,23 @@ fn compiling_twice_gives_identical_bytes() {
         assert_eq!(a, b, "{name}");
     }
 }
+
+#[test]
+fn a_broad_shared_claim_reports_a_bounded_number_of_conflicts() {
+    let mut tasks = String::new();
+    for i in 0..40 {
+        tasks.push_str(&format!(
+            "[tasks.t{i}]\nprompt = \"## Orient\\n## Edit\\n## Verify\"\nfiles.edit = [\"src/\"]\n"
+        ));
+    }
+    let fixture = format!(
+        "//! dry-run\n//- _root.toml\n[plan]\nname = \"demo\"\nsections = [\"s\"]\n//- s/a.toml\n{tasks}"
+    );
+    let diags = common::compile_fixture(&fixture).unwrap_err();
+    // 40 independent tasks → 780 pairs; the list stops at the cap and says so.
+    assert_eq!(
+        diags.matches("file conflict:").count(),
+        dgov_plan::validate::MAX_CONFLICTS
+    );
+    assert!(diags.contains("more than 200 file conflicts"), "{diags}");
+}

@@ -151,6 +151,19 @@ fn list_reports_every_status() {
         ]
     );
     assert!(rows[5].remediation_needed);
+    // The Rust runner's header has no `(<plan_file>)` part; both forms are read.
+    write(
+        &r.path().join(".dgov/runs.log"),
+        "[2026-01-02 00:00:00Z] f-degraded — warn (3.0s)\n\n",
+    );
+    assert_eq!(
+        dgov_plan::status::last_run_status(r.path(), "f-degraded").as_deref(),
+        Some("degraded")
+    );
+    assert_eq!(
+        dgov_plan::status::last_run_status(r.path(), "c-progress"),
+        None
+    );
     assert!(list_plans(r.path(), ListFilter::Archived).is_empty());
 }
 
