@@ -101,6 +101,20 @@ pub fn compile_plan_dir_with(
             SopSet::default()
         }
     };
+    // Archived plans are history: warn when git would drop them (only in git repos).
+    if root.join(".git").exists()
+        && crate::status::git_ignores(&root, ".dgov/plans/archive/x/_root.toml")
+    {
+        outer.push(
+            Diagnostic::warning(
+                "git ignores .dgov/plans/archive/; archived plans would not be kept",
+            )
+            .file(".gitignore")
+            .hint(
+                "remove the rule that ignores plans/archive/ from .gitignore or .dgov/.gitignore",
+            ),
+        );
+    }
     let read_extra = |rel: &str| std::fs::read_to_string(dir.join(rel));
     let res = compile_sources(&sources, dir, &read_extra, cfg.as_ref(), &sops, opts);
     let prefix = |mut ds: Vec<Diagnostic>| {

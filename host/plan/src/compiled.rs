@@ -192,13 +192,12 @@ fn ml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     out.push_str("\"\"\"\n");
     let mut quotes = 0;
-    let chars: Vec<char> = s.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
+    for (i, c) in s.char_indices() {
         if c == '"' {
             quotes += 1;
             // Escape a third quote in a row, and a quote that ends the string (it would merge
             // with the closing delimiter).
-            if quotes == 3 || i + 1 == chars.len() {
+            if quotes == 3 || i + 1 == s.len() {
                 out.push_str("\\\"");
                 quotes = 0;
             } else {
@@ -407,6 +406,16 @@ mod tests {
             let doc = format!("v = {}\n", ml_string(s));
             let t: toml::Table = toml::from_str(&doc).expect(&doc);
             assert_eq!(t["v"].as_str(), Some(s), "{doc}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_round_trips_through_both_forms(s in "\\PC*|[\"\\\\\n\r\t\u{0}-\u{1f}a]{0,40}") {
+            for doc in [format!("v = {}\n", ml_string(&s)), format!("v = {}\n", basic_string(&s))] {
+                let t: toml::Table = toml::from_str(&doc).map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{e}: {doc}")))?;
+                proptest::prop_assert_eq!(t["v"].as_str(), Some(s.as_str()));
+            }
         }
     }
 

@@ -292,3 +292,64 @@ pub fn render_graph(tasks: &[CompiledTask]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FileClaims, Role};
+
+    fn task(id: String, deps: Vec<String>) -> CompiledTask {
+        CompiledTask {
+            id,
+            summary: String::new(),
+            prompt: String::new(),
+            prompt_file: String::new(),
+            commit_message: String::new(),
+            agent: String::new(),
+            provider: String::new(),
+            role: Role::Worker,
+            depends_on: deps,
+            files: FileClaims::default(),
+            timeout_s: 0,
+            retries: None,
+            iteration_budget: None,
+            test_cmd: String::new(),
+            sop_mapping: Vec::new(),
+            sops: Vec::new(),
+            self_review: false,
+            max_fork_depth: 1,
+        }
+    }
+
+    #[test]
+    fn a_deep_chain_closed_into_a_cycle_does_not_overflow_the_stack() {
+        let n = 50_000;
+        let id = |i: usize| format!("s/f.t{i:06}");
+        let tasks: Vec<CompiledTask> = (0..n).map(|i| task(id(i), vec![id((i + 1) % n)])).collect();
+        let (dag, missing) = Dag::new(&tasks);
+        assert!(missing.is_empty());
+        let cycles = dag.cycles();
+        assert_eq!(cycles.len(), 1);
+        assert_eq!(cycles[0].len(), n);
+        assert_eq!(dag.cycle_path(&cycles[0]).len(), n + 1);
+        assert!(dag.topo_order().is_none());
+    }
+
+    #[test]
+    fn ancestry_is_transitive_and_directional() {
+        let tasks = vec![
+            task("a".into(), vec![]),
+            task("b".into(), vec!["a".into()]),
+            task("c".into(), vec!["b".into()]),
+            task("d".into(), vec![]),
+        ];
+        let (dag, _) = Dag::new(&tasks);
+        let order = dag.topo_order().unwrap();
+        let anc = dag.ancestors(&order);
+        assert!(anc.depends_on(2, 0), "c depends on a through b");
+        assert!(!anc.depends_on(0, 2));
+        assert!(anc.ordered(0, 2));
+        assert!(!anc.ordered(3, 2), "d is independent");
+        assert_eq!(dag.levels(&order), vec![0, 1, 2, 0]);
+    }
+}

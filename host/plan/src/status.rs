@@ -411,7 +411,7 @@ pub fn archive_plan(repo_root: &Path, name: &str) -> Result<PathBuf, ArchiveErro
 
 /// Whether git would ignore `rel` in the repository at `root` (false when git is absent or
 /// this is not a repository).
-fn git_ignores(root: &Path, rel: &str) -> bool {
+pub(crate) fn git_ignores(root: &Path, rel: &str) -> bool {
     std::process::Command::new("git")
         .arg("-C")
         .arg(root)

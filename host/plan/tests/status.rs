@@ -220,4 +220,13 @@ fn archive_refuses_when_git_would_ignore_the_archive() {
         "{err}"
     );
     assert!(dir.exists(), "nothing moved");
+    // Compiling warns about the same rule before anything is archived.
+    let (_, warnings) =
+        dgov_plan::compile_plan_dir_with(&dir, &CompileOptions { dry_run: true }).unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.message.contains("git ignores .dgov/plans/archive/")),
+        "{warnings:?}"
+    );
 }
