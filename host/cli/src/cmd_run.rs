@@ -127,6 +127,13 @@ pub fn run(args: RunArgs, g: &Globals) -> anyhow::Result<u8> {
     if repo.head()?.is_none() {
         bootstrap(&repo, args.yes, g)?;
     }
+    // A merge cut short by a crash can leave the working tree behind the branch; that is
+    // dgov's own half-done work, not the user's changes, so repair it before judging.
+    for line in dgov_runner::repair_interrupted_merges(&root).map_err(|e| anyhow::anyhow!("{e}"))? {
+        if !g.json {
+            eprintln!("recovered: {line}");
+        }
+    }
     let dirty = repo.dirty_paths()?;
     if !dirty.is_empty() {
         report_dirty(&dirty, g);

@@ -36,6 +36,7 @@ mod settle;
 mod worker;
 
 pub use plan::{RunPlan, RunTask};
+pub use reconcile::repair_interrupted_merges;
 pub use runner::{Progress, ProgressEvent, RunConfig, RunDeps, RunReport, RunStatus, Silent, run};
 pub use settle::{AcceptAll, SettleCtx, Settlement};
 pub use worker::{

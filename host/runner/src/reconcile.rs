@@ -11,6 +11,44 @@ use crate::RunError;
 use crate::deploy::read_deployed;
 use crate::runner::Runner;
 
+/// Before the dirty-tree check of a new run: a merge a crash interrupted may have moved the
+/// branch without updating the working tree, which would look like uncommitted changes. Bring
+/// the working tree in line (idempotent; the run's reconciliation records the rest).
+/// Returns a line per repaired merge.
+pub fn repair_interrupted_merges(root: &std::path::Path) -> Result<Vec<String>, RunError> {
+    let Some(store) = dgov_store::Store::open_read_only(root)? else {
+        return Ok(Vec::new());
+    };
+    let git = dgov_git::Repo::open(root)?;
+    let mut out = Vec::new();
+    for intent in store.open_intents_all_plans()? {
+        if intent.effect != Effect::Merge {
+            continue;
+        }
+        let text = |k: &str| {
+            intent
+                .data
+                .get(k)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let (Some(pre), tip) = (
+            text("pre_head").and_then(|s| Oid::from_str(&s).ok()),
+            text("tip").and_then(|s| Oid::from_str(&s).ok()),
+        ) else {
+            continue;
+        };
+        if let Some(head) = git.recover_merge(pre, tip, &text("message").unwrap_or_default())? {
+            out.push(format!(
+                "{}: an interrupted merge had landed ({:.7}); working tree updated",
+                intent.task.unwrap_or_default(),
+                head.to_string()
+            ));
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) fn reconcile(r: &mut Runner) -> Result<(), RunError> {
     let plan = r.plan.name.clone();
     for intent in r.store.open_intents(&plan)? {

@@ -111,6 +111,11 @@ impl Store {
         self.intents_where("plan = ?1 AND outcome IS NULL", plan)
     }
 
+    /// Open intents of every plan, oldest first.
+    pub fn open_intents_all_plans(&self) -> Result<Vec<Intent>, StoreError> {
+        self.intents_where("outcome IS NULL AND ?1 = ?1", "")
+    }
+
     /// Every intent of `plan`, oldest first (for tests and diagnostics).
     pub fn all_intents(&self, plan: &str) -> Result<Vec<Intent>, StoreError> {
         self.intents_where("plan = ?1", plan)
