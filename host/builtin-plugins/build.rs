@@ -22,7 +22,20 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=DGOV_PLUGIN_TARGET_DIR");
 
-    let plugins = dgov_wasm_build::plugin_crates(&root.join("plugins"));
+    // Only crates that are workspace members can be built with `-p`; a directory that is
+    // not (yet) listed is skipped with a warning instead of breaking the whole build.
+    let workspace_manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+    let plugins: Vec<(String, PathBuf)> = dgov_wasm_build::plugin_crates(&root.join("plugins"))
+        .into_iter()
+        .filter(|(name, dir)| {
+            let dir_name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let listed = workspace_manifest.contains(&format!("\"plugins/{dir_name}\""));
+            if !listed {
+                println!("cargo:warning=plugins/{dir_name} ({name}) is not a workspace member; not embedded");
+            }
+            listed
+        })
+        .collect();
     let target_dir = std::env::var_os("DGOV_PLUGIN_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| profile_dir(&out_dir).join("dgov-wasm"));
