@@ -200,10 +200,14 @@ pub fn run_init(args: InitArgs, g: &Globals) -> anyhow::Result<u8> {
         {
             let d = &report.detection;
             println!();
+            let confidence = match d.confidence {
+                Confidence::Explicit => "explicit",
+                Confidence::High => "high confidence",
+                Confidence::Low => "low confidence",
+            };
             println!(
-                "  language:   {} ({:?}: {})",
+                "  language:   {} ({confidence}: {})",
                 d.language.as_str(),
-                d.confidence,
                 d.reason
             );
             println!("  src_dir:    {}", d.src_dir);

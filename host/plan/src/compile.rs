@@ -27,7 +27,7 @@ pub struct CompileOptions {
 /// Compiling or loading failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {}", .path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,

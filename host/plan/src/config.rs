@@ -157,7 +157,7 @@ pub struct ProjectConfig {
 /// Loading failed: the file is unreadable, not TOML, or has errors (all listed).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("could not read {path}: {source}")]
+    #[error("could not read {}", .path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -681,7 +681,7 @@ pub enum InitPlanError {
     BadSection(String),
     #[error("plan already exists at {0}; pass --force to rewrite its scaffold files")]
     Exists(PathBuf),
-    #[error("cannot write plan: {0}")]
+    #[error("cannot write plan")]
     Io(#[from] std::io::Error),
 }
 

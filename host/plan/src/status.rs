@@ -61,9 +61,9 @@ pub enum StatusError {
     NotCompiled(PathBuf),
     #[error("{0} is neither a plan directory nor a .toml file")]
     NotAPlan(PathBuf),
-    #[error("invalid compiled plan {path}: {source}")]
-    InvalidCompiled { path: PathBuf, source: CompileError },
-    #[error("cannot read {path}: {source}")]
+    #[error("invalid compiled plan {}: {error}", .path.display())]
+    InvalidCompiled { path: PathBuf, error: CompileError },
+    #[error("cannot read {}", .path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -109,9 +109,9 @@ pub fn plan_status(repo_root: &Path, target: &Path) -> Result<PlanStatus, Status
     if !compiled_path.exists() {
         return Err(StatusError::NotCompiled(path));
     }
-    let plan = load_compiled(&compiled_path).map_err(|source| StatusError::InvalidCompiled {
+    let plan = load_compiled(&compiled_path).map_err(|error| StatusError::InvalidCompiled {
         path: compiled_path.clone(),
-        source,
+        error,
     })?;
     let (records, warnings) =
         read_deployed(repo_root, &plan.name).map_err(|source| StatusError::Io {
@@ -376,7 +376,7 @@ pub enum ArchiveError {
         "refusing to archive durable plan source into git-ignored {0}; remove the ignore rule for .dgov/plans/archive/ (archived plans are history worth keeping)"
     )]
     Ignored(PathBuf),
-    #[error("cannot move plan: {0}")]
+    #[error("cannot move plan")]
     Io(#[from] std::io::Error),
 }
 
