@@ -63,6 +63,10 @@ pub struct CompileArgs {
     /// Draw the task DAG (waves of tasks that may run in parallel).
     #[arg(long)]
     pub graph: bool,
+    /// Accepted for compatibility with the original; SOP selection is always recomputed
+    /// (it is deterministic and cheap, so there is no cache to bypass).
+    #[arg(long)]
+    pub recompile_sops: bool,
 }
 
 #[derive(Debug, Args)]
@@ -488,6 +492,22 @@ fn plan_status(g: &Globals, target: &Path, verbose: bool) -> anyhow::Result<u8> 
     );
     if let Some(rs) = &st.run_status {
         println!("  run status: {rs}");
+    }
+    if st.sentrux_degradation {
+        let mut line = "  advisory: sentrux degradation detected".to_string();
+        if let Some(q) = &st.sentrux_quality {
+            line.push_str(&format!("; quality {q}"));
+        }
+        if let Some(o) = &st.sentrux_offender_summary {
+            line.push_str(&format!("; {o}"));
+        }
+        println!("{line}");
+    }
+    if let Some(b) = &st.branch_verification_status {
+        match &st.branch_verification_error {
+            Some(e) => println!("  branch status: {b} — {e}"),
+            None => println!("  branch status: {b}"),
+        }
     }
     if st.remediation_needed {
         println!("  remediation needed: the last run was degraded");

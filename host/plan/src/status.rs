@@ -45,6 +45,11 @@ pub struct PlanStatus {
     pub stale: bool,
     /// `complete`, `degraded` or `failed` from the latest run of this plan, if known.
     pub run_status: Option<String>,
+    pub sentrux_degradation: bool,
+    pub sentrux_quality: Option<String>,
+    pub sentrux_offender_summary: Option<String>,
+    pub branch_verification_status: Option<String>,
+    pub branch_verification_error: Option<String>,
     pub remediation_needed: bool,
     pub next_action: Option<String>,
     pub unit_statuses: Vec<UnitStatus>,
@@ -123,7 +128,13 @@ pub fn plan_status(repo_root: &Path, target: &Path) -> Result<PlanStatus, Status
     st.resolved_from_archive = redirected;
     st.warnings = warnings;
     st.stale = dir_input && is_stale(&path, &plan, &compiled_path);
-    st.run_status = last_run_status(repo_root, &plan.name);
+    let env = last_run_envelope(repo_root, &plan.name).unwrap_or_default();
+    st.run_status = env.run_status;
+    st.sentrux_degradation = env.sentrux_degradation;
+    st.sentrux_quality = env.sentrux_quality;
+    st.sentrux_offender_summary = env.sentrux_offender_summary;
+    st.branch_verification_status = env.branch_verification_status;
+    st.branch_verification_error = env.branch_verification_error;
     st.remediation_needed =
         st.run_status.as_deref() == Some("degraded") && st.units > 0 && st.pending == 0;
     if st.remediation_needed {
@@ -174,6 +185,11 @@ pub fn status_from(plan: &CompiledPlan, records: &[crate::deploy::DeployRecord])
         pending: unit_statuses.len() - n_dep,
         stale: false,
         run_status: None,
+        sentrux_degradation: false,
+        sentrux_quality: None,
+        sentrux_offender_summary: None,
+        branch_verification_status: None,
+        branch_verification_error: None,
         remediation_needed: false,
         next_action: None,
         unit_statuses,
@@ -238,37 +254,84 @@ pub fn is_stale(dir: &Path, plan: &CompiledPlan, compiled_path: &Path) -> bool {
     hash_inputs(&current) != plan.source_hashes
 }
 
-/// The status of the latest `.dgov/runs.log` block for `plan`: ok → complete,
-/// warn → degraded, fail → failed.
-pub fn last_run_status(repo_root: &Path, plan: &str) -> Option<String> {
+/// The latest `.dgov/runs.log` block of one plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunEnvelope {
+    /// ok → `complete`, warn → `degraded`, fail → `failed`, or `interrupted`.
+    pub run_status: Option<String>,
+    /// `sentrux: <before> -> <after>`.
+    pub sentrux_quality: Option<String>,
+    /// `sentrux_status: degradation` was recorded.
+    pub sentrux_degradation: bool,
+    pub sentrux_offender_summary: Option<String>,
+    pub branch_verification_status: Option<String>,
+    pub branch_verification_error: Option<String>,
+}
+
+/// Read the latest runs.log block for `plan`. Headers look like
+/// `[YYYY-MM-DD HH:MM:SSZ] <plan>[ (<plan_file>)] — <verdict> (<secs>s)` (the plan-file part
+/// is optional: the Rust runner omits it); indented `key: value` lines follow until a blank
+/// line.
+pub fn last_run_envelope(repo_root: &Path, plan: &str) -> Option<RunEnvelope> {
     let text = std::fs::read_to_string(repo_root.join(RUNS_LOG)).ok()?;
-    let mut last = None;
+    let mut last: Option<RunEnvelope> = None;
+    let mut current: Option<RunEnvelope> = None;
     for line in text.lines() {
-        // `[YYYY-MM-DD HH:MM:SSZ] <plan>[ (<plan_file>)] — <verdict> (<secs>s)`; the plan file
-        // part is optional (the Rust runner omits it).
-        let Some(rest) = line.strip_prefix('[') else {
-            continue;
-        };
-        let Some((_, rest)) = rest.split_once("] ") else {
-            continue;
-        };
-        let Some((head, tail)) = rest.rsplit_once(" — ") else {
-            continue;
-        };
-        let name = head.split(" (").next().unwrap_or(head).trim();
-        if name != plan {
+        if line.trim().is_empty() {
+            if let Some(env) = current.take() {
+                last = Some(env);
+            }
             continue;
         }
-        let word = tail.split_whitespace().next().unwrap_or("");
-        last = match word {
-            "ok" => Some("complete".to_string()),
-            "warn" => Some("degraded".to_string()),
-            "fail" => Some("failed".to_string()),
-            "interrupted" => Some("interrupted".to_string()),
-            _ => last,
+        if let Some(rest) = line.strip_prefix('[') {
+            if let Some(env) = current.take() {
+                last = Some(env);
+            }
+            let Some((_, rest)) = rest.split_once("] ") else {
+                continue;
+            };
+            let Some((head, tail)) = rest.rsplit_once(" — ") else {
+                continue;
+            };
+            let name = head.split(" (").next().unwrap_or(head).trim();
+            if name != plan {
+                continue;
+            }
+            let status = match tail.split_whitespace().next().unwrap_or("") {
+                "ok" => "complete",
+                "warn" => "degraded",
+                "fail" => "failed",
+                "interrupted" => "interrupted",
+                _ => continue,
+            };
+            current = Some(RunEnvelope {
+                run_status: Some(status.to_string()),
+                ..RunEnvelope::default()
+            });
+            continue;
+        }
+        let Some(env) = current.as_mut() else {
+            continue;
         };
+        let Some((key, value)) = line.trim().split_once(": ") else {
+            continue;
+        };
+        let value = value.trim().to_string();
+        match key {
+            "sentrux" => env.sentrux_quality = Some(value),
+            "sentrux_status" => env.sentrux_degradation = value == "degradation",
+            "sentrux_offenders" => env.sentrux_offender_summary = Some(value),
+            "branch_verification_status" => env.branch_verification_status = Some(value),
+            "branch_verification_error" => env.branch_verification_error = Some(value),
+            _ => {}
+        }
     }
-    last
+    current.or(last)
+}
+
+/// The status of the latest runs.log block for `plan` (see [`last_run_envelope`]).
+pub fn last_run_status(repo_root: &Path, plan: &str) -> Option<String> {
+    last_run_envelope(repo_root, plan).and_then(|e| e.run_status)
 }
 
 /// Which plans `plan list` shows.

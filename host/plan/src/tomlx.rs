@@ -227,7 +227,7 @@ impl<'r, 'a, 'd> Reader<'r, 'a, 'd> {
         }
     }
 
-    /// Warn (or error) about keys not in `known`; `ignore` lists keys accepted silently.
+    /// Report every key not in `known`: a warning, or an error when `as_error`.
     pub fn unknown_keys(&mut self, known: &[&str], as_error: bool) {
         for (k, v) in self.table.iter() {
             let key = k.get_ref().as_ref();

@@ -131,7 +131,7 @@ fn list_reports_every_status() {
     }
     write(
         &r.path().join(".dgov/runs.log"),
-        "[2026-01-01 00:00:00Z] f-degraded (x) — fail (3s)\n\n[2026-01-02 00:00:00Z] f-degraded (x) — warn (3s)\n  merged: a\n\n",
+        "[2026-01-01 00:00:00Z] f-degraded (x) — fail (3s)\n\n[2026-01-02 00:00:00Z] f-degraded (x) — warn (3s)\n  merged: a\n  sentrux: 9100 -> 8800\n  sentrux_status: degradation\n  branch_verification_status: failed\n\n[2026-01-03 00:00:00Z] other — fail (1s)\n",
     );
     std::fs::create_dir_all(r.path().join(".dgov/plans/_scratch")).unwrap();
     let rows = list_plans(r.path(), ListFilter::Active);
@@ -151,6 +151,16 @@ fn list_reports_every_status() {
         ]
     );
     assert!(rows[5].remediation_needed);
+    let st = plan_status(r.path(), &degraded).unwrap();
+    assert_eq!(
+        st.next_action
+            .as_deref()
+            .map(|n| n.starts_with("dgov plan remediate")),
+        Some(true)
+    );
+    assert!(st.sentrux_degradation);
+    assert_eq!(st.sentrux_quality.as_deref(), Some("9100 -> 8800"));
+    assert_eq!(st.branch_verification_status.as_deref(), Some("failed"));
     // The Rust runner's header has no `(<plan_file>)` part; both forms are read.
     write(
         &r.path().join(".dgov/runs.log"),
