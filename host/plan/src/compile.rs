@@ -131,6 +131,9 @@ pub fn compile_plan_dir_with(
         Err(e) => return Err(e),
     };
     outer.extend(diags);
+    if let (Some(plan), Some(cfg)) = (&plan, &cfg) {
+        outer.extend(crate::validate::setup_cmd_warnings(&root, cfg, plan));
+    }
     diag::sort(&mut outer);
     match plan {
         Some(plan) if !has_errors(&outer) => Ok((plan, outer)),

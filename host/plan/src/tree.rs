@@ -65,6 +65,8 @@ pub struct PlanSources {
     pub dirs: BTreeSet<String>,
     /// TOML files nested deeper than one level below a top-level directory.
     pub nested: Vec<String>,
+    /// Files that exist but could not be read (plan-relative path, reason), e.g. not UTF-8.
+    pub unreadable: Vec<(String, String)>,
 }
 
 /// `[plan]` of `_root.toml`.
@@ -137,7 +139,7 @@ pub fn walk_plan_dir(dir: &Path) -> std::io::Result<PlanSources> {
     match std::fs::read_to_string(dir.join(ROOT_FILE)) {
         Ok(t) => src.root = Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+        Err(e) => src.unreadable.push((ROOT_FILE.to_string(), e.to_string())),
     }
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -163,11 +165,15 @@ pub fn walk_plan_dir(dir: &Path) -> std::io::Result<PlanSources> {
             if !fname.ends_with(".toml") {
                 continue;
             }
-            let text = std::fs::read_to_string(f.path())?;
-            src.files.push(SourceFile {
-                rel: format!("{dname}/{fname}"),
-                text,
-            });
+            let rel = format!("{dname}/{fname}");
+            let text = match std::fs::read_to_string(f.path()) {
+                Ok(t) => t,
+                Err(e) => {
+                    src.unreadable.push((rel, e.to_string()));
+                    continue;
+                }
+            };
+            src.files.push(SourceFile { rel, text });
         }
     }
     Ok(src)
@@ -283,6 +289,15 @@ pub fn parse_tree(
     read_extra: &dyn Fn(&str) -> std::io::Result<String>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ParsedTree> {
+    let unreadable = |rel: &str, why: &str| {
+        Diagnostic::error(format!("cannot read file: {why}"))
+            .file(rel)
+            .hint("plan files must be readable UTF-8 text; fix or remove the file")
+    };
+    if let Some((rel, why)) = sources.unreadable.iter().find(|(r, _)| r == ROOT_FILE) {
+        diags.push(unreadable(rel, why));
+        return None;
+    }
     let Some(root_text) = &sources.root else {
         diags.push(
             Diagnostic::error("plan has no _root.toml")
@@ -308,6 +323,15 @@ pub fn parse_tree(
         }
     }
     let declared: BTreeSet<&str> = tree.meta.sections.iter().map(String::as_str).collect();
+    let read_by_parser = |rel: &str| {
+        let (dir, name) = rel.split_once('/').unwrap_or(("", rel));
+        declared.contains(dir) && !ignored_name(name)
+    };
+    for (rel, why) in &sources.unreadable {
+        if read_by_parser(rel) {
+            diags.push(unreadable(rel, why));
+        }
+    }
     let mut files: Vec<&SourceFile> = sources
         .files
         .iter()

@@ -422,3 +422,56 @@ fn claim_warnings(t: &CompiledTask) -> Vec<Diagnostic> {
     }
     out
 }
+
+/// Warnings for `[project].setup_cmd`: it runs in every worker worktree before dispatch, so a
+/// config file it names must exist in the repository, not be created by this plan (earlier
+/// worktrees would not have it), unless the command guards it with `[ -f x ]`/`test -f x`.
+pub fn setup_cmd_warnings(
+    repo_root: &std::path::Path,
+    cfg: &ProjectConfig,
+    plan: &CompiledPlan,
+) -> Vec<Diagnostic> {
+    let Some(cmd) = cfg.project.setup_cmd.as_deref() else {
+        return Vec::new();
+    };
+    const EXTS: &[&str] = &[
+        ".yml",
+        ".yaml",
+        ".json",
+        ".toml",
+        ".xcodeproj",
+        ".xcworkspace",
+    ];
+    let created: BTreeSet<String> = plan
+        .tasks
+        .iter()
+        .flat_map(|t| t.files.create.iter().map(|p| normalize_claim(p)))
+        .collect();
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for tok in cmd.split(|c: char| c.is_whitespace() || ";&|()<>\"'`".contains(c)) {
+        if !EXTS.iter().any(|e| tok.ends_with(e)) || !seen.insert(tok) {
+            continue;
+        }
+        let guarded = cmd.contains(&format!("-f {tok}"));
+        if guarded {
+            continue;
+        }
+        let n = normalize_claim(tok);
+        let d = if created.contains(&n) {
+            Diagnostic::warning(format!(
+                "setup_cmd uses '{tok}', which this plan creates; worktrees of earlier tasks will not have it"
+            ))
+        } else if !repo_root.join(&n).exists() {
+            Diagnostic::warning(format!(
+                "setup_cmd uses '{tok}', which does not exist in the repository"
+            ))
+        } else {
+            continue;
+        };
+        out.push(d.file(".dgov/project.toml").hint(format!(
+            "guard it (`[ -f {tok} ] && …`) or fix [project].setup_cmd"
+        )));
+    }
+    out
+}

@@ -54,7 +54,7 @@ fn compile(root: &str, files: Vec<SourceFile>) -> Result<String, String> {
         root: Some(root.to_string()),
         files,
         dirs,
-        nested: Vec::new(),
+        ..PlanSources::default()
     };
     let no_files = |_: &str| Err(std::io::Error::from(std::io::ErrorKind::NotFound));
     dgov_plan::compile_sources(

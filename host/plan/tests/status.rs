@@ -240,3 +240,29 @@ fn archive_refuses_when_git_would_ignore_the_archive() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn a_non_utf8_task_file_is_a_diagnostic_naming_it_not_an_io_failure() {
+    let r = tempfile::tempdir().unwrap();
+    let dir = plan(r.path(), "p");
+    std::fs::write(
+        dir.join("s/bad.toml"),
+        b"[tasks.x]\nprompt = \"\xff\xfe\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("s/_ignored.toml"), b"\xff").unwrap();
+    match dgov_plan::compile_plan_dir_with(&dir, &CompileOptions { dry_run: true }) {
+        Err(dgov_plan::CompileError::Invalid { diagnostics }) => {
+            assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+            assert!(
+                diagnostics[0]
+                    .file
+                    .as_ref()
+                    .unwrap()
+                    .ends_with("s/bad.toml")
+            );
+            assert!(diagnostics[0].message.starts_with("cannot read file"));
+        }
+        other => panic!("expected a diagnostic, got {other:?}"),
+    }
+}
