@@ -15,6 +15,8 @@
 //! - `repo` — [`Repo`]: open, HEAD, bootstrap, dirty check.
 //! - `worktree` — attempt worktrees, commit, removal, pruning.
 //! - `merge` — fast-forward / cherry-pick merge and crash recovery of a merge.
+//! - `candidate` — integration candidates: a task replayed onto the target HEAD, checked out
+//!   into a temporary directory (settlement).
 //!
 //! ```no_run
 //! let repo = dgov_git::Repo::open(std::path::Path::new(".")).unwrap();
@@ -22,6 +24,7 @@
 //! assert!(dirty.is_empty(), "uncommitted changes: {dirty:?}");
 //! ```
 
+mod candidate;
 mod merge;
 mod repo;
 mod worktree;

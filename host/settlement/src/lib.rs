@@ -1,0 +1,53 @@
+//! dgov-settlement: nothing lands unless settlement says so.
+//!
+//! Between "worker done" and "merge", [`GateSettlement`] (the runner's [`dgov_runner::Settlement`])
+//! runs the [`Pipeline`] on the attempt:
+//!
+//! 1. **structural** — the `scope` gate (size, governor-owned paths, path policy, claims);
+//! 2. **isolated** — the configured gates (by default the project's lint / format check /
+//!    type check / tests / coverage commands, each through the `command-gate` plugin with
+//!    `exec` granted for exactly its program) on the task branch;
+//! 3. **integration candidate** — the task's commits replayed onto the current target HEAD
+//!    (`dgov-git`), checked out into a temporary directory;
+//! 4. **semantic** — the `semantic-gate` plugin on symbol facts the host extracts with
+//!    `dgov-syntax` for base, task, target and candidate;
+//! 5. **candidate** — the configured gates again, on the integrated candidate, with
+//!    `changed = diff(target, candidate)`;
+//!
+//! then the runner merges. Every phase is recorded as `settlement_phase_started` /
+//! `settlement_phase_completed` events; each gate's verdict (`pass`, `warn`, `fail`, `skip`,
+//! or `error` for a trap, deadline or plugin error) and findings are in the latter. What a
+//! failure does is policy ([`policy`]), read from `.dgov/project.toml` at every settlement.
+//! Verdicts are cached by (tree, plugin, configuration) ([`cache`]).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! let runtime = Arc::new(dgov_plugin_host::Runtime::new(Default::default())?);
+//! let pipeline = Arc::new(dgov_settlement::Pipeline::new(dgov_settlement::Gates::new(runtime)));
+//! let out = pipeline.preflight(std::path::Path::new(".")).await?;
+//! println!("{}", out.reason);
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//! - [`policy`] — `[settlement]`: phases, gates, on_fail / on_error, defaults.
+//! - [`gates`] — resolving and running one gate; grants; error verdicts.
+//! - [`pipeline`] — the phases, events and the outcome.
+//! - `settle` — the runner hook. [`diff`] — changed files with added lines.
+//! - [`facts`] — the semantic gate's input. [`cache`] — the verdict cache.
+//! - [`verify`] — `[verify.<name>]` recipes.
+
+pub mod cache;
+pub mod diff;
+pub mod facts;
+pub mod gates;
+pub mod pipeline;
+pub mod policy;
+mod settle;
+pub mod verify;
+
+pub use gates::{GateRun, GateVerdict, Gates};
+pub use pipeline::{Outcome, Pipeline, Request};
+pub use policy::{OnFail, PhaseName, Policy};
+pub use settle::{GateSettlement, verdict_of};

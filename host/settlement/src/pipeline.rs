@@ -1,0 +1,576 @@
+//! The settlement pipeline for one attempt: structural review → isolated validation →
+//! integration candidate → semantic gate → candidate validation. Every phase is recorded as
+//! `settlement_phase_started` / `settlement_phase_completed` events with its verdict and each
+//! gate's findings; the first rejecting phase stops the pipeline. The final merge is the
+//! runner's (the host's), after a passing verdict.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use dgov_git::{GitError, Oid, Repo};
+use dgov_plugin_host::bindings::{ChangedFile, Claims, GateContext, Phase, Revs};
+use dgov_plugin_host::registry::PluginsConfig;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::diff;
+use crate::facts::{self, Versions};
+use crate::gates::{GateCall, GateRun, GateVerdict, Gates};
+use crate::policy::{self, PhaseName, Policy};
+
+/// Structural verdicts no retry can fix: the worker went outside what it may touch.
+pub const TERMINAL_CODES: [&str; 5] = [
+    "reserved_path",
+    "scope_violation",
+    "path_policy_violation",
+    "diff_too_large",
+    "empty_diff",
+];
+
+/// One attempt to judge.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub plan: String,
+    pub task: String,
+    pub attempt: u32,
+    pub root: PathBuf,
+    pub worktree: PathBuf,
+    pub base: Oid,
+    pub commit: Oid,
+    /// Writable claims (create/edit/delete/touch).
+    pub claims: Vec<String>,
+    /// Read-only claims.
+    pub read: Vec<String>,
+}
+
+/// The pipeline's judgement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub passed: bool,
+    /// The phase that rejected (or `None`).
+    pub phase: Option<String>,
+    /// Machine-readable reason code (`accepted`, `scope_violation`, `tests_failed`, …).
+    pub code: String,
+    /// Human reason with the rejecting gate's evidence (what a retry prompt shows).
+    pub reason: String,
+    pub retryable: bool,
+    pub gates: Vec<GateRun>,
+    /// The validated integration candidate (commit id), when one was built.
+    pub candidate: Option<String>,
+    pub target: Option<String>,
+}
+
+impl Outcome {
+    fn reject(
+        phase: &str,
+        code: &str,
+        reason: String,
+        retryable: bool,
+        gates: Vec<GateRun>,
+    ) -> Outcome {
+        Outcome {
+            passed: false,
+            phase: Some(phase.into()),
+            code: code.into(),
+            reason,
+            retryable,
+            gates,
+            candidate: None,
+            target: None,
+        }
+    }
+}
+
+/// Records pipeline events in the store (best effort: a settlement is not failed because the
+/// event log is unavailable, e.g. in `dgov preflight` outside a run).
+struct Recorder {
+    store: Option<dgov_store::Store>,
+    plan: String,
+    task: String,
+    attempt: u32,
+}
+
+impl Recorder {
+    fn note(&mut self, kind: &str, mut data: serde_json::Value) {
+        data["attempt"] = json!(self.attempt);
+        if let Some(s) = &mut self.store {
+            let _ = s.append_note(&self.plan, None, Some(&self.task), kind, &data);
+        }
+    }
+}
+
+/// The pipeline: gates plus policy, loaded per settlement.
+pub struct Pipeline {
+    gates: Gates,
+}
+
+struct PhaseResult {
+    runs: Vec<GateRun>,
+    blocking: Option<usize>,
+}
+
+fn git_err(e: GitError) -> String {
+    e.to_string()
+}
+
+impl Pipeline {
+    pub fn new(gates: Gates) -> Pipeline {
+        Pipeline { gates }
+    }
+
+    pub fn gates(&self) -> &Gates {
+        &self.gates
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn phase(
+        &self,
+        rec: &mut Recorder,
+        policy: &Policy,
+        name: PhaseName,
+        base_ctx: &GateContext,
+        call: &GateCall<'_>,
+        extra: Option<&serde_json::Value>,
+    ) -> PhaseResult {
+        let entries = policy.gates(name);
+        rec.note("settlement_phase_started", json!({"phase": name.as_str()}));
+        let started = Instant::now();
+        let mut runs = Vec::new();
+        let mut blocking = None;
+        for entry in entries {
+            let mut entry = entry.clone();
+            if let Some(x) = extra
+                && entry.gate == "semantic"
+                && let (Some(obj), Some(add)) = (entry.config.as_object_mut(), x.as_object())
+            {
+                for (k, v) in add {
+                    obj.insert(k.clone(), v.clone());
+                }
+            }
+            let run = self.gates.run(&entry, base_ctx.clone(), call).await;
+            let stop = run.blocking;
+            runs.push(run);
+            if stop {
+                blocking = Some(runs.len() - 1);
+                break;
+            }
+        }
+        let status = if entries.is_empty() {
+            "skipped"
+        } else if blocking.is_some() {
+            "failed"
+        } else {
+            "passed"
+        };
+        rec.note(
+            "settlement_phase_completed",
+            json!({
+                "phase": name.as_str(),
+                "status": status,
+                "duration_s": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+                "gates": runs,
+            }),
+        );
+        PhaseResult { runs, blocking }
+    }
+
+    /// Judge one attempt.
+    pub async fn settle(&self, req: &Request) -> Outcome {
+        let mut rec = Recorder {
+            store: dgov_store::Store::open(&req.root).ok(),
+            plan: req.plan.clone(),
+            task: req.task.clone(),
+            attempt: req.attempt,
+        };
+        let out = self.settle_inner(req, &mut rec).await;
+        let data = json!({
+            "passed": out.passed, "phase": out.phase, "code": out.code,
+            "reason": out.reason, "retryable": out.retryable,
+            "candidate": out.candidate, "target": out.target,
+        });
+        rec.note(
+            if out.passed {
+                "settlement_passed"
+            } else {
+                "settlement_rejected"
+            },
+            data,
+        );
+        out
+    }
+
+    async fn settle_inner(&self, req: &Request, rec: &mut Recorder) -> Outcome {
+        let (policy, plugins) = match load_policy(&req.root) {
+            Ok(p) => p,
+            Err(e) => return Outcome::reject("policy", "policy_error", e, false, vec![]),
+        };
+        // Git work happens in blocks that drop the (non-`Sync`) repository before any await.
+        let prep = (|| -> Result<(Oid, Vec<ChangedFile>, Option<String>), Outcome> {
+            let repo = Repo::open(&req.root).map_err(|e| {
+                Outcome::reject("structural", "git_error", git_err(e), false, vec![])
+            })?;
+            let target = match repo.head() {
+                Ok(Some(h)) => h,
+                Ok(None) => {
+                    return Err(Outcome::reject(
+                        "structural",
+                        "git_error",
+                        "the target has no HEAD".into(),
+                        false,
+                        vec![],
+                    ));
+                }
+                Err(e) => {
+                    return Err(Outcome::reject(
+                        "structural",
+                        "git_error",
+                        git_err(e),
+                        false,
+                        vec![],
+                    ));
+                }
+            };
+            let changed = diff::between(repo.git2(), req.base, req.commit).map_err(|e| {
+                Outcome::reject("structural", "git_error", e.to_string(), false, vec![])
+            })?;
+            let tree = repo.tree_of(req.commit).ok().map(|t| t.to_string());
+            Ok((target, changed, tree))
+        })();
+        let (target, task_changed, tree) = match prep {
+            Ok(x) => x,
+            Err(o) => return o,
+        };
+        let claims = Claims {
+            create: vec![],
+            edit: req.claims.clone(),
+            delete: vec![],
+            touch: vec![],
+            read: req.read.clone(),
+            enforced: true,
+        };
+        let mut ctx = GateContext {
+            task: req.task.clone(),
+            phase: Phase::StructuralReview,
+            revs: Revs {
+                base: req.base.to_string(),
+                head: req.commit.to_string(),
+                target: Some(target.to_string()),
+            },
+            changed: task_changed.clone(),
+            claims,
+            config_json: "{}".into(),
+        };
+        let mut all = Vec::new();
+        let call = GateCall {
+            root: &req.worktree,
+            repo_root: Some(&req.root),
+            tree: tree.clone(),
+            plugins: &plugins,
+            use_cache: policy.cache,
+        };
+        for (name, phase) in [
+            (PhaseName::Structural, Phase::StructuralReview),
+            (PhaseName::Isolated, Phase::Isolated),
+        ] {
+            ctx.phase = phase;
+            let r = self.phase(rec, &policy, name, &ctx, &call, None).await;
+            let blocking = r.blocking;
+            all.extend(r.runs);
+            if blocking.is_some() {
+                return rejection(name, all);
+            }
+        }
+
+        // The integration candidate: the task replayed onto the current target HEAD.
+        rec.note(
+            "settlement_phase_started",
+            json!({"phase": "integration_candidate"}),
+        );
+        let started = Instant::now();
+        let built = build_candidate(
+            req,
+            target,
+            &task_changed,
+            !policy.gates(PhaseName::Semantic).is_empty(),
+        );
+        let Candidate {
+            candidate,
+            dir,
+            input,
+            cand_changed,
+            cand_tree,
+        } = match built {
+            Ok(c) => c,
+            Err((code, reason, data)) => {
+                rec.note("settlement_phase_completed", data);
+                let retryable = code != "git_error";
+                return Outcome::reject("integration_candidate", &code, reason, retryable, all);
+            }
+        };
+        rec.note(
+            "settlement_phase_completed",
+            json!({"phase": "integration_candidate", "status": "passed", "candidate_sha": candidate.to_string(), "target_head_sha": target.to_string(),
+                   "duration_s": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0}),
+        );
+        let ccall = GateCall {
+            root: dir.path(),
+            repo_root: Some(&req.root),
+            tree: cand_tree,
+            plugins: &plugins,
+            use_cache: policy.cache,
+        };
+        if !policy.gates(PhaseName::Semantic).is_empty() {
+            ctx.phase = Phase::Candidate;
+            let r = self
+                .phase(
+                    rec,
+                    &policy,
+                    PhaseName::Semantic,
+                    &ctx,
+                    &ccall,
+                    Some(&input),
+                )
+                .await;
+            let blocking = r.blocking;
+            all.extend(r.runs);
+            if blocking.is_some() {
+                return rejection(PhaseName::Semantic, all);
+            }
+        } else {
+            rec.note("settlement_phase_started", json!({"phase": "semantic"}));
+            rec.note(
+                "settlement_phase_completed",
+                json!({"phase": "semantic", "status": "skipped"}),
+            );
+        }
+
+        // Candidate validation: the configured gates on the integrated result, with
+        // `changed = diff(target, candidate)` (the original diffed the candidate with itself).
+        ctx.phase = Phase::Candidate;
+        ctx.changed = cand_changed;
+        ctx.revs.head = candidate.to_string();
+        let r = self
+            .phase(rec, &policy, PhaseName::Candidate, &ctx, &ccall, None)
+            .await;
+        let blocking = r.blocking;
+        all.extend(r.runs);
+        if blocking.is_some() {
+            return rejection(PhaseName::Candidate, all);
+        }
+        Outcome {
+            passed: true,
+            phase: None,
+            code: "accepted".into(),
+            reason: "accepted".into(),
+            retryable: false,
+            gates: all,
+            candidate: Some(candidate.to_string()),
+            target: Some(target.to_string()),
+        }
+    }
+
+    /// `dgov preflight`: the structural and isolated gates on the uncommitted changes of the
+    /// working tree at `root` (claims not enforced, nothing cached, nothing recorded).
+    pub async fn preflight(&self, root: &Path) -> Result<Outcome, String> {
+        self.local(root, &[PhaseName::Structural, PhaseName::Isolated], None)
+            .await
+    }
+
+    /// `dgov scope status`: the structural review of the working tree's changes against
+    /// `claims` (empty = claims not enforced) and read-only `read` claims.
+    pub async fn scope_status(
+        &self,
+        root: &Path,
+        claims: Vec<String>,
+        read: Vec<String>,
+    ) -> Result<Outcome, String> {
+        self.local(root, &[PhaseName::Structural], Some((claims, read)))
+            .await
+    }
+
+    async fn local(
+        &self,
+        root: &Path,
+        phases: &[PhaseName],
+        claims: Option<(Vec<String>, Vec<String>)>,
+    ) -> Result<Outcome, String> {
+        let (policy, plugins) = load_policy(root)?;
+        let (head, changed) = {
+            let repo = Repo::open(root).map_err(git_err)?;
+            let head = repo
+                .head()
+                .map_err(git_err)?
+                .ok_or("the repository has no commits")?;
+            let changed = diff::working_tree(repo.git2()).map_err(|e| e.to_string())?;
+            (head, changed)
+        };
+        let mut rec = Recorder {
+            store: None,
+            plan: String::new(),
+            task: String::new(),
+            attempt: 0,
+        };
+        let (edit, read) = claims.unwrap_or_default();
+        let enforced = !edit.is_empty();
+        let ctx = GateContext {
+            task: "preflight".into(),
+            phase: Phase::Preflight,
+            revs: Revs {
+                base: head.to_string(),
+                head: head.to_string(),
+                target: Some(head.to_string()),
+            },
+            changed,
+            claims: Claims {
+                create: vec![],
+                edit,
+                delete: vec![],
+                touch: vec![],
+                read,
+                enforced,
+            },
+            config_json: "{}".into(),
+        };
+        let call = GateCall {
+            root,
+            repo_root: Some(root),
+            tree: None,
+            plugins: &plugins,
+            use_cache: false,
+        };
+        let mut all = Vec::new();
+        for &name in phases {
+            let r = self.phase(&mut rec, &policy, name, &ctx, &call, None).await;
+            let blocking = r.blocking;
+            all.extend(r.runs);
+            if blocking.is_some() {
+                return Ok(rejection(name, all));
+            }
+        }
+        Ok(Outcome {
+            passed: true,
+            phase: None,
+            code: "accepted".into(),
+            reason: "passed".into(),
+            retryable: false,
+            gates: all,
+            candidate: None,
+            target: None,
+        })
+    }
+}
+
+fn load_policy(root: &Path) -> Result<(Policy, PluginsConfig), String> {
+    let (policy, _) = policy::load(root).map_err(|e| e.to_string())?;
+    let plugins = dgov_plugin_host::registry::load_config(root).map_err(|e| e.to_string())?;
+    Ok((policy, plugins))
+}
+
+/// The rejection for a phase whose last gate run blocked.
+fn rejection(phase: PhaseName, runs: Vec<GateRun>) -> Outcome {
+    let last = runs.last().cloned();
+    let Some(run) = last else {
+        return Outcome::reject(phase.as_str(), "rejected", "rejected".into(), true, runs);
+    };
+    let code = match run.verdict {
+        GateVerdict::Error => "gate_error".to_string(),
+        _ => run
+            .findings
+            .iter()
+            .find(|f| matches!(f.severity, dgov_plugin_host::bindings::Severity::Error))
+            .or(run.findings.first())
+            .map_or_else(|| "gate_failed".to_string(), |f| f.code.clone()),
+    };
+    let retryable = !run
+        .findings
+        .iter()
+        .any(|f| TERMINAL_CODES.contains(&f.code.as_str()));
+    let verdict = match run.verdict {
+        GateVerdict::Error => "errored",
+        _ => "rejected",
+    };
+    let mut reason = format!(
+        "{} gate `{}` {verdict}: {}",
+        phase.as_str(),
+        run.gate,
+        run.summary
+    );
+    let evidence = run.evidence(10);
+    if !evidence.is_empty() {
+        reason.push('\n');
+        reason.push_str(&evidence);
+    }
+    Outcome::reject(phase.as_str(), &code, reason, retryable, runs)
+}
+
+/// A built integration candidate and what the later phases need of git.
+struct Candidate {
+    candidate: Oid,
+    dir: tempfile::TempDir,
+    input: serde_json::Value,
+    cand_changed: Vec<ChangedFile>,
+    cand_tree: Option<String>,
+}
+
+type CandidateError = (String, String, serde_json::Value);
+
+fn build_candidate(
+    req: &Request,
+    target: Oid,
+    task_changed: &[ChangedFile],
+    semantic: bool,
+) -> Result<Candidate, CandidateError> {
+    let fail = |code: &str, reason: String| {
+        let data = json!({"phase": "integration_candidate", "status": "failed", "failure_class": code, "error": reason});
+        (code.to_string(), reason, data)
+    };
+    let repo = Repo::open(&req.root).map_err(|e| fail("git_error", git_err(e)))?;
+    let git = repo.git2();
+    let candidate = match repo.replay_onto(target, req.base, req.commit) {
+        Ok(c) => c,
+        Err(GitError::Conflict { files, .. }) => {
+            let reason = format!(
+                "replaying the task onto the target HEAD {} conflicts in: {}; the target changed the same lines since the task started",
+                &target.to_string()[..8],
+                files.join(", ")
+            );
+            let mut e = fail("text_conflict", reason);
+            e.2["files"] = json!(files);
+            return Err(e);
+        }
+        Err(e) => return Err(fail("git_error", e.to_string())),
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("dgov-candidate-")
+        .tempdir()
+        .map_err(|e| fail("io_error", format!("creating a candidate directory: {e}")))?;
+    repo.checkout_to(candidate, dir.path())
+        .map_err(|e| fail("git_error", e.to_string()))?;
+    let names = |v: &[ChangedFile]| v.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
+    let input = if semantic {
+        let target_changed = diff::between(git, req.base, target).unwrap_or_default();
+        facts::semantic_input(
+            git,
+            Versions {
+                base: req.base,
+                task: req.commit,
+                target,
+                candidate,
+            },
+            &names(task_changed),
+            &names(&target_changed),
+        )
+    } else {
+        json!({})
+    };
+    let cand_changed =
+        diff::between(git, target, candidate).map_err(|e| fail("git_error", e.to_string()))?;
+    let cand_tree = repo.tree_of(candidate).ok().map(|t| t.to_string());
+    Ok(Candidate {
+        candidate,
+        dir,
+        input,
+        cand_changed,
+        cand_tree,
+    })
+}

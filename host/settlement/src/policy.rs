@@ -1,0 +1,374 @@
+//! The settlement policy of a repository: for each phase, an ordered list of gates (a
+//! built-in name, a repository plugin name or a path to a `.wasm`), each with its own
+//! configuration table and what a failure or an error does. Read from `[settlement]` of
+//! `.dgov/project.toml` at every settlement, so changing policy needs no rebuild.
+//!
+//! ```toml
+//! [settlement]
+//! cache = true                       # reuse verdicts for an unchanged tree (default)
+//!
+//! [[settlement.phase.isolated]]
+//! gate = "tests"                     # built-in command gate, command from [project].test_cmd
+//!
+//! [[settlement.phase.isolated]]
+//! gate = ".dgov/plugins/no-secrets.wasm"
+//! on_fail = "warn"                   # "reject" (default) | "warn"
+//! on_error = "reject"                # trap / timeout / plugin error; default: on_fail
+//! timeout_s = 30                     # plugin deadline
+//! config = { patterns = ["AKIA"] }
+//! ```
+//!
+//! A phase that is not configured gets its default list; `isolated = []` turns a phase off.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use dgov_plan::ProjectConfig;
+use serde::Serialize;
+
+/// The project file, relative to the repository root.
+pub const PROJECT_FILE: &str = ".dgov/project.toml";
+
+/// Pipeline phases that run gates, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseName {
+    Structural,
+    Isolated,
+    Semantic,
+    Candidate,
+}
+
+impl PhaseName {
+    pub const ALL: [PhaseName; 4] = [
+        PhaseName::Structural,
+        PhaseName::Isolated,
+        PhaseName::Semantic,
+        PhaseName::Candidate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseName::Structural => "structural",
+            PhaseName::Isolated => "isolated",
+            PhaseName::Semantic => "semantic",
+            PhaseName::Candidate => "candidate",
+        }
+    }
+}
+
+/// What a failing (or erroring) gate does to the attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFail {
+    Reject,
+    Warn,
+}
+
+/// One gate in a phase.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateEntry {
+    /// As written: `tests`, `secret-gate`, `.dgov/plugins/x.wasm`.
+    pub gate: String,
+    pub on_fail: OnFail,
+    pub on_error: OnFail,
+    /// Plugin deadline in seconds (`None` = the runtime default, or the command timeout
+    /// plus a margin for command gates).
+    pub timeout_s: Option<u64>,
+    /// The gate's configuration as JSON (for command gates: the command and its options).
+    pub config: serde_json::Value,
+    /// Whether this entry comes from the defaults rather than `[settlement]`.
+    pub default: bool,
+}
+
+/// The effective policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Policy {
+    pub cache: bool,
+    pub phases: BTreeMap<PhaseName, Vec<GateEntry>>,
+    /// Per-command timeout (`[project].settlement_timeout`).
+    pub command_timeout_s: u64,
+}
+
+impl Policy {
+    pub fn gates(&self, phase: PhaseName) -> &[GateEntry] {
+        self.phases.get(&phase).map_or(&[], |v| v.as_slice())
+    }
+}
+
+/// Built-in command gates and the `[project]` key each takes its command from.
+pub const COMMAND_GATES: [(&str, &str); 5] = [
+    ("lint", "lint_cmd"),
+    ("format", "format_check_cmd"),
+    ("typecheck", "type_check_cmd"),
+    ("tests", "test_cmd"),
+    ("coverage", "coverage_cmd"),
+];
+
+/// A problem in `[settlement]`.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+    #[error(transparent)]
+    Project(#[from] dgov_plan::ConfigError),
+}
+
+fn invalid(message: String) -> PolicyError {
+    PolicyError::Invalid {
+        file: PROJECT_FILE.into(),
+        message,
+    }
+}
+
+/// The `[project]` keys set explicitly in the file (defaults of the original are Python
+/// commands; running `python -m pytest` in a Rust repository helps nobody).
+fn explicit_project_keys(root: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(root.join(PROJECT_FILE)) else {
+        return Vec::new();
+    };
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    doc.get("project")
+        .and_then(|p| p.as_table())
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The command a built-in command gate runs, if the project configures one.
+pub fn project_command(cfg: &ProjectConfig, key: &str) -> Option<String> {
+    let p = &cfg.project;
+    let cmd = match key {
+        "lint_cmd" => Some(p.lint_cmd.clone()),
+        "format_check_cmd" => Some(p.format_check_cmd.clone()),
+        "type_check_cmd" => p.type_check_cmd.clone(),
+        "test_cmd" => Some(p.test_cmd.clone()),
+        "coverage_cmd" => p.coverage_cmd.clone(),
+        _ => None,
+    }?;
+    (!cmd.trim().is_empty()).then_some(cmd)
+}
+
+/// The command gate configuration for built-in `name` (`lint`, `tests`, …).
+fn command_config(cfg: &ProjectConfig, name: &str, command: String) -> serde_json::Value {
+    let p = &cfg.project;
+    let extensions = if matches!(name, "lint" | "format") {
+        p.source_extensions.clone()
+    } else {
+        Vec::new()
+    };
+    let pass_codes: Vec<i32> = if name == "tests" { vec![0, 5] } else { vec![0] };
+    serde_json::json!({
+        "kind": name,
+        "command": command,
+        "test_dir": p.test_dir,
+        "extensions": extensions,
+        "pass_codes": pass_codes,
+        "timeout_s": p.settlement_timeout,
+    })
+}
+
+fn entry(gate: &str, config: serde_json::Value) -> GateEntry {
+    GateEntry {
+        gate: gate.into(),
+        on_fail: OnFail::Reject,
+        on_error: OnFail::Reject,
+        timeout_s: None,
+        config,
+        default: true,
+    }
+}
+
+fn scope_config(cfg: &ProjectConfig) -> serde_json::Value {
+    serde_json::json!({
+        "allow": cfg.scope.allow_files,
+        "deny": cfg.scope.deny_files,
+        "ignore": cfg.scope.ignore_files,
+    })
+}
+
+/// Merge `over` into `base` (objects key by key; anything else replaces).
+fn merge_json(base: &mut serde_json::Value, over: serde_json::Value) {
+    match (base, over) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
+            for (k, v) in o {
+                merge_json(b.entry(k).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// The default gates of each phase, derived from the project's commands.
+pub fn defaults(cfg: &ProjectConfig, explicit: &[String]) -> BTreeMap<PhaseName, Vec<GateEntry>> {
+    let mut commands = Vec::new();
+    for (name, key) in COMMAND_GATES {
+        if !explicit.iter().any(|k| k == key) {
+            continue;
+        }
+        if let Some(cmd) = project_command(cfg, key) {
+            commands.push(entry(name, command_config(cfg, name, cmd)));
+        }
+    }
+    let mut phases = BTreeMap::new();
+    phases.insert(
+        PhaseName::Structural,
+        vec![entry("scope", scope_config(cfg))],
+    );
+    phases.insert(PhaseName::Isolated, commands.clone());
+    phases.insert(
+        PhaseName::Semantic,
+        vec![entry("semantic", serde_json::json!({}))],
+    );
+    phases.insert(PhaseName::Candidate, commands);
+    phases
+}
+
+fn parse_on(value: Option<&toml::Value>, what: &str) -> Result<Option<OnFail>, PolicyError> {
+    match value {
+        None => Ok(None),
+        Some(toml::Value::String(s)) if s == "reject" => Ok(Some(OnFail::Reject)),
+        Some(toml::Value::String(s)) if s == "warn" => Ok(Some(OnFail::Warn)),
+        Some(other) => Err(invalid(format!(
+            "{what} must be \"reject\" or \"warn\", not {other}"
+        ))),
+    }
+}
+
+fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// Build the effective policy from a loaded project configuration.
+pub fn from_config(cfg: &ProjectConfig, explicit: &[String]) -> Result<Policy, PolicyError> {
+    let mut phases = defaults(cfg, explicit);
+    let mut cache = true;
+    if let Some(table) = &cfg.settlement {
+        for (key, value) in table {
+            match key.as_str() {
+                "cache" => {
+                    cache = value.as_bool().ok_or_else(|| {
+                        invalid(format!(
+                            "[settlement].cache must be true or false, not {value}"
+                        ))
+                    })?
+                }
+                "phase" => {
+                    let t = value.as_table().ok_or_else(|| {
+                        invalid("[settlement.phase] must be a table of phase lists".into())
+                    })?;
+                    for (pname, list) in t {
+                        let phase = PhaseName::ALL
+                            .into_iter()
+                            .find(|p| p.as_str() == pname)
+                            .ok_or_else(|| {
+                                invalid(format!(
+                                    "[settlement.phase.{pname}]: unknown phase; known: structural, isolated, semantic, candidate"
+                                ))
+                            })?;
+                        let items = list.as_array().ok_or_else(|| {
+                            invalid(format!(
+                                "settlement.phase.{pname} must be a list of gates ([[settlement.phase.{pname}]])"
+                            ))
+                        })?;
+                        let mut entries = Vec::new();
+                        for (i, item) in items.iter().enumerate() {
+                            entries.push(parse_entry(cfg, explicit, pname, i, item)?);
+                        }
+                        phases.insert(phase, entries);
+                    }
+                }
+                other => {
+                    return Err(invalid(format!(
+                        "[settlement]: unknown key `{other}` (known: cache, phase)"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(Policy {
+        cache,
+        phases,
+        command_timeout_s: cfg.project.settlement_timeout,
+    })
+}
+
+fn parse_entry(
+    cfg: &ProjectConfig,
+    explicit: &[String],
+    phase: &str,
+    i: usize,
+    item: &toml::Value,
+) -> Result<GateEntry, PolicyError> {
+    let at = format!("settlement.phase.{phase}[{i}]");
+    let t = item
+        .as_table()
+        .ok_or_else(|| invalid(format!("{at} must be a table with a `gate` key")))?;
+    for k in t.keys() {
+        if !["gate", "on_fail", "on_error", "timeout_s", "config"].contains(&k.as_str()) {
+            return Err(invalid(format!(
+                "{at}: unknown key `{k}` (known: gate, on_fail, on_error, timeout_s, config)"
+            )));
+        }
+    }
+    let gate = t
+        .get("gate")
+        .and_then(|g| g.as_str())
+        .filter(|g| !g.trim().is_empty())
+        .ok_or_else(|| {
+            invalid(format!(
+                "{at}: `gate` (a built-in name or a .wasm path) is required"
+            ))
+        })?
+        .to_string();
+    let on_fail = parse_on(t.get("on_fail"), &format!("{at}.on_fail"))?.unwrap_or(OnFail::Reject);
+    let on_error = parse_on(t.get("on_error"), &format!("{at}.on_error"))?.unwrap_or(on_fail);
+    let timeout_s = match t.get("timeout_s") {
+        None => None,
+        Some(v) => Some(
+            v.as_integer()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid(format!("{at}.timeout_s must be a positive integer")))?
+                as u64,
+        ),
+    };
+    let user = match t.get("config") {
+        None => serde_json::json!({}),
+        Some(v @ toml::Value::Table(_)) => toml_to_json(v),
+        Some(_) => return Err(invalid(format!("{at}.config must be a table"))),
+    };
+    let mut config = if let Some((name, key)) = COMMAND_GATES.iter().find(|(n, _)| *n == gate) {
+        let cmd = user
+            .get("command")
+            .and_then(|c| c.as_str())
+            .map(str::to_string)
+            .or_else(|| project_command(cfg, key).filter(|_| explicit.iter().any(|k| k == key)))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{at}: gate `{gate}` needs a command: set [project].{key} or `config.command`"
+                ))
+            })?;
+        command_config(cfg, name, cmd)
+    } else if gate == "scope" {
+        scope_config(cfg)
+    } else {
+        serde_json::json!({})
+    };
+    merge_json(&mut config, user);
+    Ok(GateEntry {
+        gate,
+        on_fail,
+        on_error,
+        timeout_s,
+        config,
+        default: false,
+    })
+}
+
+/// Load the effective policy of the repository at `root`.
+pub fn load(root: &Path) -> Result<(Policy, ProjectConfig), PolicyError> {
+    let (cfg, _warnings) = dgov_plan::load_project_config(root)?;
+    let explicit = explicit_project_keys(root);
+    Ok((from_config(&cfg, &explicit)?, cfg))
+}
