@@ -475,3 +475,33 @@ pub fn setup_cmd_warnings(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_normalize_dot_slash_and_slashes_but_keep_leading_dots() {
+        assert_eq!(normalize_claim("./src//main.py"), "src/main.py");
+        assert_eq!(normalize_claim("src/"), "src");
+        assert_eq!(normalize_claim("./"), "");
+        // The original stripped every leading '.', so `.env` and `env` collided; a user
+        // means two different files.
+        assert_eq!(normalize_claim(".env"), ".env");
+        assert_ne!(normalize_claim(".env"), normalize_claim("env"));
+    }
+
+    #[test]
+    fn headings_accept_markdown_bold_and_colon_forms() {
+        for line in [
+            "## Orient",
+            "Orient:",
+            "**Orient**",
+            "# orient",
+            "**Orient:**",
+        ] {
+            assert!(is_heading(line, "orient"), "{line}");
+        }
+        assert!(!is_heading("Orient yourself first", "orient"));
+    }
+}
