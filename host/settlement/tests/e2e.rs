@@ -1,0 +1,367 @@
+//! End-to-end settlement on real temporary git repositories: the runner with the fake and
+//! command workers, the real plugin runtime, built-in gates and repository gates built from
+//! source into `.dgov/plugins/`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use dgov_git::Repo;
+use dgov_kernel::RunMode;
+use dgov_plugin_host::{Runtime, RuntimeConfig};
+use dgov_runner::*;
+use dgov_settlement::{GateSettlement, GateVerdict, Gates, Pipeline, Request};
+use dgov_store::{RunLock, Store};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Build a plugin crate of the workspace for wasm32-wasip2 once per test binary.
+fn wasm(package: &str) -> PathBuf {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    dgov_wasm_build::WasmBuild {
+        manifest_path: workspace().join("Cargo.toml"),
+        packages: vec![package.to_owned()],
+        profile: "plugin".to_owned(),
+        target_dir: None,
+        jobs: None,
+    }
+    .run()
+    .unwrap_or_else(|e| panic!("building {package}: {e}"))
+    .remove(0)
+}
+
+fn pipeline() -> Arc<Pipeline> {
+    static P: OnceLock<Arc<Pipeline>> = OnceLock::new();
+    P.get_or_init(|| {
+        let rt = Runtime::new(RuntimeConfig {
+            cache_dir: Some(
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("settlement-component-cache"),
+            ),
+            limits: Default::default(),
+        })
+        .unwrap();
+        Arc::new(Pipeline::new(Gates::new(Arc::new(rt))))
+    })
+    .clone()
+}
+
+fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("proj");
+    std::fs::create_dir(&root).unwrap();
+    git2::Repository::init(&root).unwrap();
+    std::fs::write(root.join("README"), "hello\n").unwrap();
+    for (p, text) in files {
+        let path = root.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    Repo::open(&root).unwrap().bootstrap_commit().unwrap();
+    (tmp, root)
+}
+
+fn write_policy(root: &Path, text: &str) {
+    std::fs::create_dir_all(root.join(".dgov")).unwrap();
+    std::fs::write(root.join(".dgov/project.toml"), text).unwrap();
+}
+
+fn task(id: &str, files: &[&str], prompt: &str) -> RunTask {
+    RunTask {
+        id: id.into(),
+        depends_on: vec![],
+        prompt: prompt.into(),
+        files: files.iter().map(|s| s.to_string()).collect(),
+        commit_message: format!("feat: {id}"),
+        timeout: Some(Duration::from_secs(60)),
+        retries: 0,
+    }
+}
+
+async fn run(
+    root: &Path,
+    tasks: Vec<RunTask>,
+    mode: RunMode,
+    worker: Arc<dyn Worker>,
+) -> RunReport {
+    let lock = RunLock::acquire(&root.join(".dgov")).unwrap();
+    let cfg = RunConfig {
+        root: root.to_path_buf(),
+        mode,
+        max_parallel: None,
+        archive: false,
+    };
+    let deps = RunDeps {
+        worker,
+        settlement: Arc::new(GateSettlement::new(pipeline())),
+        progress: Arc::new(Silent),
+    };
+    let plan = RunPlan {
+        name: "p".into(),
+        dir: None,
+        tasks,
+    };
+    dgov_runner::run(plan, cfg, lock, deps, std::future::pending())
+        .await
+        .unwrap()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn state(root: &Path, id: &str) -> (String, String) {
+    let store = Store::open(root).unwrap();
+    let view = store.status_view().unwrap();
+    let row = view
+        .tasks
+        .iter()
+        .find(|t| t.task == id)
+        .unwrap_or_else(|| panic!("no task {id}"));
+    (row.state.clone(), row.error.clone().unwrap_or_default())
+}
+
+fn events(root: &Path, kind: &str) -> Vec<serde_json::Value> {
+    let store = Store::open(root).unwrap();
+    store
+        .events_after(0, None, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| e.data)
+        .collect()
+}
+
+#[test]
+fn a_repository_gate_rejects_until_policy_disables_it_without_a_rebuild() {
+    let gate = wasm("secret-gate");
+    let (_tmp, root) = project(&[]);
+    std::fs::create_dir_all(root.join(".dgov/plugins")).unwrap();
+    std::fs::copy(&gate, root.join(".dgov/plugins/secret-gate.wasm")).unwrap();
+    write_policy(
+        &root,
+        "[[settlement.phase.isolated]]\ngate = \"secret-gate\"\nconfig = { patterns = [\"leak\"] }\n",
+    );
+    let rt = rt();
+    // The fake worker appends the task id ("leaky") to its claimed file.
+    let report = rt.block_on(run(
+        &root,
+        vec![task("leaky", &["notes.txt"], "")],
+        RunMode::Fresh,
+        Arc::new(FakeWorker::default()),
+    ));
+    assert!(report.merged_now.is_empty(), "{report:?}");
+    let (st, err) = state(&root, "leaky");
+    assert_eq!(st, "failed");
+    assert!(
+        err.contains("secret-gate") && err.contains("pattern-added") && err.contains("notes.txt:1"),
+        "{err}"
+    );
+    let completed = events(&root, "settlement_phase_completed");
+    assert!(
+        completed
+            .iter()
+            .any(|e| e["phase"] == "isolated" && e["status"] == "failed"),
+        "{completed:?}"
+    );
+
+    // Same binary, same runtime: only the policy changes.
+    write_policy(
+        &root,
+        "[[settlement.phase.isolated]]\ngate = \"secret-gate\"\non_fail = \"warn\"\nconfig = { patterns = [\"leak\"] }\n",
+    );
+    let report = rt.block_on(run(
+        &root,
+        vec![task("leaky", &["notes.txt"], "")],
+        RunMode::Continue,
+        Arc::new(FakeWorker::default()),
+    ));
+    assert_eq!(report.merged_now.len(), 1, "{report:?}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("notes.txt")).unwrap(),
+        "leaky\n"
+    );
+}
+
+#[test]
+fn candidate_validation_rejects_tasks_that_pass_alone_but_break_the_build_together() {
+    let check = "if [ -f a.txt ] && [ -f b.txt ]; then echo 'a.txt and b.txt together break the build'; exit 1; fi\n";
+    let (_tmp, root) = project(&[("check.sh", check)]);
+    write_policy(&root, "[project]\ntest_cmd = \"sh check.sh\"\n");
+    // b waits until a has landed, so b's candidate is built on a target that contains a.
+    let wait = format!(
+        "while [ ! -f '{}' ]; do sleep 0.05; done; echo b > b.txt",
+        root.join("a.txt").display()
+    );
+    let tasks = vec![
+        task("a", &["a.txt"], "echo a > a.txt"),
+        task("b", &["b.txt"], &wait),
+    ];
+    let report = rt().block_on(run(&root, tasks, RunMode::Fresh, Arc::new(CommandWorker)));
+    assert_eq!(
+        report
+            .merged_now
+            .iter()
+            .map(|(t, _)| t.as_str())
+            .collect::<Vec<_>>(),
+        ["a"],
+        "{report:?}"
+    );
+    let (st, err) = state(&root, "b");
+    assert_eq!(st, "failed");
+    assert!(
+        err.contains("candidate gate `tests`") && err.contains("together break the build"),
+        "{err}"
+    );
+    // b passed alone: its isolated phase ran the same command and passed.
+    let done = events(&root, "settlement_phase_completed");
+    let b_isolated: Vec<_> = done.iter().filter(|e| e["phase"] == "isolated").collect();
+    assert!(
+        b_isolated.len() >= 2 && b_isolated.iter().all(|e| e["status"] == "passed"),
+        "{b_isolated:?}"
+    );
+    assert!(!root.join("b.txt").exists());
+}
+
+/// An attempt prepared by hand: a worktree from HEAD with `files` written and committed.
+fn attempt(root: &Path, id: &str, files: &[(&str, &str)]) -> Request {
+    let repo = Repo::open(root).unwrap();
+    let base = repo.head().unwrap().unwrap();
+    let wt = repo.create_attempt("p", id, 1, base).unwrap();
+    for (p, text) in files {
+        std::fs::write(wt.path.join(p), text).unwrap();
+    }
+    let commit = repo.commit_attempt(&wt.path, "feat").unwrap().unwrap();
+    Request {
+        plan: "p".into(),
+        task: id.into(),
+        attempt: 1,
+        root: repo.root().to_path_buf(),
+        worktree: wt.path,
+        base,
+        commit,
+        claims: files.iter().map(|(p, _)| p.to_string()).collect(),
+        read: vec![],
+    }
+}
+
+#[test]
+fn a_trapping_or_runaway_gate_is_an_error_verdict_and_policy_decides() {
+    let gate = wasm("misbehaving-gate");
+    let (_tmp, root) = project(&[]);
+    std::fs::create_dir_all(root.join(".dgov/plugins")).unwrap();
+    std::fs::copy(&gate, root.join(".dgov/plugins/misbehaving-gate.wasm")).unwrap();
+    let req = attempt(&root, "t", &[("x.txt", "x\n")]);
+    let rt = rt();
+    let policy = |mode: &str, on_error: &str| {
+        format!(
+            "[settlement]\ncache = false\n[[settlement.phase.isolated]]\ngate = \"misbehaving-gate\"\non_error = \"{on_error}\"\ntimeout_s = 1\nconfig = {{ mode = \"{mode}\" }}\n"
+        )
+    };
+    for mode in ["trap", "spin"] {
+        write_policy(&root, &policy(mode, "reject"));
+        let out = rt.block_on(pipeline().settle(&req));
+        assert!(!out.passed, "{mode}: {out:?}");
+        assert_eq!(out.code, "gate_error", "{mode}");
+        let run = out
+            .gates
+            .iter()
+            .find(|g| g.gate == "misbehaving-gate")
+            .unwrap();
+        assert_eq!(run.verdict, GateVerdict::Error, "{mode}");
+        write_policy(&root, &policy(mode, "warn"));
+        let out = rt.block_on(pipeline().settle(&req));
+        assert!(out.passed, "{mode} with on_error = warn: {out:?}");
+        assert_eq!(
+            out.gates
+                .iter()
+                .find(|g| g.gate == "misbehaving-gate")
+                .unwrap()
+                .verdict,
+            GateVerdict::Error
+        );
+    }
+    // A plain failure is governed by on_fail, not on_error.
+    write_policy(
+        &root,
+        "[[settlement.phase.isolated]]\ngate = \"misbehaving-gate\"\non_error = \"warn\"\nconfig = { mode = \"fail\" }\n",
+    );
+    let out = rt.block_on(pipeline().settle(&req));
+    assert!(!out.passed && out.code == "fixture-fail", "{out:?}");
+}
+
+#[test]
+fn an_unchanged_tree_reuses_cached_verdicts_and_says_so() {
+    let (_tmp, root) = project(&[("check.sh", "exit 0\n")]);
+    write_policy(&root, "[project]\ntest_cmd = \"sh check.sh\"\n");
+    let req = attempt(&root, "t", &[("x.txt", "x\n")]);
+    let rt = rt();
+    let first = rt.block_on(pipeline().settle(&req));
+    assert!(first.passed, "{first:?}");
+    assert!(first.gates.iter().all(|g| !g.cached));
+    let second = rt.block_on(pipeline().settle(&req));
+    assert!(second.passed);
+    let tests: Vec<_> = second.gates.iter().filter(|g| g.gate == "tests").collect();
+    assert_eq!(tests.len(), 2, "isolated and candidate");
+    assert!(
+        tests
+            .iter()
+            .all(|g| g.cached && g.summary.contains("cached")),
+        "{tests:?}"
+    );
+    // Another gate configuration is another key.
+    write_policy(&root, "[project]\ntest_cmd = \"sh  check.sh\"\n");
+    let third = rt.block_on(pipeline().settle(&req));
+    assert!(
+        third
+            .gates
+            .iter()
+            .filter(|g| g.gate == "tests")
+            .all(|g| !g.cached)
+    );
+}
+
+#[test]
+fn scope_violations_are_terminal_and_not_retryable() {
+    let (_tmp, root) = project(&[]);
+    let mut req = attempt(&root, "t", &[("x.txt", "x\n"), ("y.txt", "y\n")]);
+    req.claims = vec!["x.txt".into()];
+    let out = rt().block_on(pipeline().settle(&req));
+    assert!(!out.passed);
+    assert_eq!(out.code, "scope_violation");
+    assert!(!out.retryable);
+    assert!(out.reason.contains("y.txt"), "{}", out.reason);
+    let v = dgov_settlement::verdict_of(&out);
+    assert!(!v.retryable && v.reason.starts_with("scope_violation"));
+}
+
+#[test]
+fn concurrent_edits_of_one_function_are_rejected_by_the_semantic_gate_end_to_end() {
+    let base = "def f(a):\n    x = 1\n    y = 2\n    z = 3\n    return x + y + z + a\n\n\ndef g():\n    return 0\n";
+    let (_tmp, root) = project(&[("m.py", base)]);
+    let req = attempt(&root, "t", &[("m.py", &base.replace("x = 1", "x = 10"))]);
+    // The target edits another line of the same function meanwhile (no textual conflict).
+    std::fs::write(root.join("m.py"), base.replace("z = 3", "z = 30")).unwrap();
+    let repo = git2::Repository::open(&root).unwrap();
+    let mut idx = repo.index().unwrap();
+    idx.add_path(Path::new("m.py")).unwrap();
+    idx.write().unwrap();
+    let tree = repo.find_tree(idx.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@t").unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "target edit", &tree, &[&head])
+        .unwrap();
+    let out = rt().block_on(pipeline().settle(&req));
+    assert!(!out.passed, "{out:?}");
+    assert_eq!(out.phase.as_deref(), Some("semantic"));
+    assert_eq!(out.code, "same_symbol_edit");
+    assert!(out.reason.contains("function f in m.py"), "{}", out.reason);
+}
