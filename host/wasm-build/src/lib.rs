@@ -45,6 +45,12 @@ impl std::error::Error for BuildError {}
 impl WasmBuild {
     /// Run the build; returns the `.wasm` path of each requested package (same order).
     pub fn run(&self) -> Result<Vec<PathBuf>, BuildError> {
+        // Resolve the target directory up front: the child's environment is scrubbed of
+        // `CARGO_*`, so a `CARGO_TARGET_DIR` the caller set must be passed explicitly.
+        let target_dir = match &self.target_dir {
+            Some(dir) => dir.clone(),
+            None => default_target_dir(&self.manifest_path)?,
+        };
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.arg("build")
@@ -57,9 +63,7 @@ impl WasmBuild {
         for package in &self.packages {
             cmd.arg("-p").arg(package);
         }
-        if let Some(dir) = &self.target_dir {
-            cmd.arg("--target-dir").arg(dir);
-        }
+        cmd.arg("--target-dir").arg(&target_dir);
         if let Some(jobs) = &self.jobs {
             cmd.arg("-j").arg(jobs);
         }
@@ -73,10 +77,6 @@ impl WasmBuild {
                 String::from_utf8_lossy(&output.stderr)
             )));
         }
-        let target_dir = match &self.target_dir {
-            Some(dir) => dir.clone(),
-            None => default_target_dir(&self.manifest_path)?,
-        };
         let out_dir = target_dir.join(TARGET).join(&self.profile);
         let names: Vec<String> = if self.packages.is_empty() {
             vec![package_name(&self.manifest_path)?]
