@@ -28,6 +28,9 @@ pub enum WorkerKind {
     Fake,
     /// Runs the task's prompt as `sh -c` in the worktree, in its own process group.
     Command,
+    /// The LLM agent (`dgov worker` subprocess per attempt, WASM tools); the default when
+    /// `.dgov/project.toml` configures a provider.
+    Llm,
 }
 
 #[derive(Debug, Args)]
@@ -46,9 +49,12 @@ pub struct RunArgs {
     /// Do not ask before creating the bootstrap commit in a repository with no commits.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Worker for every attempt.
-    #[arg(long, value_enum, default_value_t = WorkerKind::Fake, env = "DGOV_WORKER")]
-    pub worker: WorkerKind,
+    /// Worker for every attempt (default: llm when a provider is configured, else fake).
+    #[arg(long, value_enum, env = "DGOV_WORKER")]
+    pub worker: Option<WorkerKind>,
+    /// Record each attempt's LLM exchanges under .dgov/cassettes/<plan>/ for replay.
+    #[arg(long)]
+    pub record: bool,
     /// Cap on concurrent worker attempts (default: no cap, as the original).
     #[arg(long, value_name = "N")]
     pub max_parallel: Option<usize>,
@@ -140,7 +146,17 @@ pub fn run(args: RunArgs, g: &Globals) -> anyhow::Result<u8> {
         return Ok(exit::FAILURE);
     }
 
-    let opts = dgov_plan::CompileOptions { dry_run: true };
+    let worker_kind = args.worker.unwrap_or_else(|| {
+        if crate::cmd_worker::provider_configured(&root) {
+            WorkerKind::Llm
+        } else {
+            WorkerKind::Fake
+        }
+    });
+    // The LLM worker needs SOPs bundled and providers resolved: a full compile.
+    let opts = dgov_plan::CompileOptions {
+        dry_run: worker_kind != WorkerKind::Llm,
+    };
     let (compiled, warnings) = dgov_plan::compile_plan_dir_with(&dir, &opts)
         .map_err(|e| with_code(exit::USAGE, anyhow::anyhow!("{e}")))?;
     if !g.json {
@@ -171,9 +187,10 @@ pub fn run(args: RunArgs, g: &Globals) -> anyhow::Result<u8> {
         max_parallel: args.max_parallel,
         archive: args.only.is_none(),
     };
-    let worker: Arc<dyn Worker> = match args.worker {
+    let worker: Arc<dyn Worker> = match worker_kind {
         WorkerKind::Fake => Arc::new(FakeWorker::default()),
         WorkerKind::Command => Arc::new(CommandWorker),
+        WorkerKind::Llm => crate::cmd_worker::llm_worker(&root, &compiled, args.record)?,
     };
     let progress: Arc<dyn Progress> = if g.json {
         Arc::new(dgov_runner::Silent)

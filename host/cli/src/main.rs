@@ -4,11 +4,14 @@
 //! `--json`). It is the only crate that knows about terminals, colours and exit codes.
 
 mod cmd_clean;
+mod cmd_demo;
+mod cmd_fix;
 mod cmd_ledger;
 mod cmd_plan;
 mod cmd_run;
 mod cmd_status;
 mod cmd_watch;
+mod cmd_worker;
 mod cmd_plugin;
 mod exit;
 mod scaffold;
@@ -66,6 +69,13 @@ enum Command {
     Prune(cmd_clean::PruneArgs),
     /// WASM plugins: list them, check a plugin file, scaffold a new one.
     Plugin(cmd_plugin::PluginArgs),
+    /// Run a three-task demo plan end to end, offline, in a scratch repository.
+    Demo(cmd_demo::DemoArgs),
+    /// Fix something in a few files: a one-task plan, run and archived when it lands.
+    Fix(cmd_fix::FixArgs),
+    /// One LLM worker attempt (internal: launched by `dgov run`).
+    #[command(hide = true)]
+    Worker(cmd_worker::WorkerArgs),
 }
 
 /// Global options every command receives, already resolved from flags.
@@ -101,6 +111,9 @@ fn main() -> ExitCode {
         Some(Command::Clean(a)) => cmd_clean::run_clean(a, &globals),
         Some(Command::Prune(a)) => cmd_clean::run_prune(a, &globals),
         Some(Command::Plugin(a)) => cmd_plugin::run(a, &globals),
+        Some(Command::Demo(a)) => cmd_demo::run(a, &globals),
+        Some(Command::Fix(a)) => cmd_fix::run(a, &globals),
+        Some(Command::Worker(a)) => cmd_worker::run(a, &globals),
     };
     exit::report(result, &globals)
 }

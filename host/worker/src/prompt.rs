@@ -1,0 +1,187 @@
+//! The worker's system prompt and first user message (dgov's own wording): role, project,
+//! task scope (claims, test targets), tool policy, repo map, the governor charter, the
+//! iteration budget, and on retries the previous failure with its settlement evidence.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::spec::AttemptSpec;
+
+pub const PROMPT_VERSION: &str = "[DGOV_WORKER_PROMPT_RS_1]";
+const MAP_MAX_CHARS: usize = 12_000;
+
+/// The system prompt of an attempt.
+pub fn system_prompt(spec: &AttemptSpec, repo_map: &str) -> String {
+    let mut p = String::new();
+    let _ = writeln!(p, "{PROMPT_VERSION}");
+    let _ = writeln!(
+        p,
+        "You are a dgov worker: you change code in one git worktree to complete one task. \
+         The governor planned the work and will merge it; an automated settlement layer reviews \
+         your change before it lands. Keep the diff small and inside the task's claims. You \
+         never commit: your deliverable is the worktree's uncommitted state plus the summary \
+         you pass to done."
+    );
+    let _ = writeln!(
+        p,
+        "\n## Project\n- language: {}\n- source dir: {}\n- tests dir: {}\n- provider: {}",
+        spec.language, spec.src_dir, spec.test_dir, spec.provider.name
+    );
+    if !spec.conventions.is_empty() {
+        let _ = writeln!(p, "- conventions:");
+        for (k, v) in &spec.conventions {
+            let _ = writeln!(p, "  - {k}: {v}");
+        }
+    }
+    let pol = &spec.policy;
+    if pol.restrict_run_bash {
+        let _ = writeln!(p, "\n## Tool policy");
+        if !pol.deny_shell_commands.is_empty() {
+            let _ = writeln!(
+                p,
+                "- run_bash refuses commands starting with: {}",
+                pol.deny_shell_commands.join(", ")
+            );
+        }
+        if pol.deny_shell_file_mutations {
+            let _ = writeln!(
+                p,
+                "- run_bash may not create, move or delete files or redirect output; use the file tools."
+            );
+        }
+        if pol.require_wrapped_verify_tools {
+            let _ = writeln!(
+                p,
+                "- use run_tests for tests rather than calling the test runner through run_bash."
+            );
+        }
+        if pol.require_uv_run {
+            let _ = writeln!(p, "- Python commands must run through `uv run`.");
+        }
+    }
+    let _ = writeln!(p, "\n## Task scope ({})", spec.task);
+    let w = spec.claims.writable();
+    let _ = writeln!(
+        p,
+        "- you may write: {}",
+        if w.is_empty() {
+            "(none; read-only task)".to_string()
+        } else {
+            w.join(", ")
+        }
+    );
+    if !spec.claims.read.is_empty() {
+        let _ = writeln!(p, "- read-only context: {}", spec.claims.read.join(", "));
+    }
+    if !spec.test_targets.is_empty() {
+        let _ = writeln!(p, "- run_tests targets: {}", spec.test_targets.join(", "));
+    }
+    if !spec.test_cmd.is_empty() {
+        let _ = writeln!(p, "- test command: {}", spec.test_cmd);
+    }
+    let _ = writeln!(
+        p,
+        "- every other path is out of scope: changing it gets the whole change rejected.\n\
+         - if a path you are asked to create already exists, edit it in place.\n\
+         - before done, check with git_diff that only claimed files changed."
+    );
+    let _ = writeln!(p, "\n## Repository map\n{repo_map}");
+    if let Some(c) = spec.charter.as_deref().filter(|c| !c.trim().is_empty()) {
+        let _ = writeln!(p, "\n## Governor charter\n{}", c.trim());
+    }
+    let _ = writeln!(
+        p,
+        "\n## How to work\n\
+         1. Orient: list_dir, glob, grep and read_file on what the task names.\n\
+         2. Edit: edit_file for existing files (exact old_text), write_file only for new files, apply_patch for several hunks.\n\
+         3. Verify: run_tests on the in-scope targets, or the narrowest run_bash check.\n\
+         4. Finish: git_diff, then done(summary) saying what changed and how it was verified.\n\
+         Use relative paths. Do not touch .git/, .dgov/ or config you were not asked to change. \
+         Do not install packages. Never finish with an empty diff unless the task asks for no change."
+    );
+    let _ = writeln!(
+        p,
+        "\n## Budget\nYou have {} model turns; you will be warned at turn {}. After three failed fixes of the same test, call done with an INCOMPLETE summary naming the blocker.\n\nAct only through tool calls, and end by calling done.",
+        spec.iteration_budget.max(1),
+        spec.warn_at
+    );
+    p
+}
+
+/// The first user message: the task prompt, wrapped with the previous failure on retries.
+pub fn user_message(spec: &AttemptSpec) -> String {
+    match spec
+        .retry_context
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+    {
+        Some(ctx) => format!(
+            "PREVIOUS ATTEMPT ({}) FAILED:\n{}\n\nFix the cause above. The worktree starts from the target branch again, so redo the work.\n\nORIGINAL TASK:\n{}",
+            spec.attempt.saturating_sub(1),
+            ctx.trim(),
+            spec.prompt
+        ),
+        None => spec.prompt.clone(),
+    }
+}
+
+/// Files of the worktree, source dir first, then tests, then the rest; hidden paths and
+/// build/vendor directories skipped; capped by lines then characters.
+pub fn repo_map(root: &Path, src_dir: &str, test_dir: &str, max_lines: u64) -> String {
+    let mut files = Vec::new();
+    walk(root, root, &mut files);
+    let src = src_dir.trim_matches('/');
+    let tests = test_dir.trim_matches('/');
+    let group = |f: &String| {
+        if !src.is_empty() && f.starts_with(&format!("{src}/")) {
+            0
+        } else if !tests.is_empty() && f.starts_with(&format!("{tests}/")) {
+            1
+        } else {
+            2
+        }
+    };
+    files.sort_by(|a, b| group(a).cmp(&group(b)).then(a.cmp(b)));
+    if max_lines > 0 {
+        files.truncate(max_lines as usize);
+    }
+    let mut out = String::new();
+    for f in &files {
+        if out.len() + f.len() + 1 > MAP_MAX_CHARS {
+            out.push_str("... [repo map truncated for prompt budget]\n");
+            break;
+        }
+        out.push_str(f);
+        out.push('\n');
+    }
+    if out.is_empty() {
+        out.push_str("(empty repository)\n");
+    }
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.')
+            || matches!(name.as_str(), "__pycache__" | "node_modules" | "target")
+        {
+            continue;
+        }
+        let Ok(ft) = e.file_type() else { continue };
+        let path = e.path();
+        if ft.is_dir() {
+            walk(root, &path, out);
+        } else if ft.is_file()
+            && let Ok(rel) = path.strip_prefix(root)
+        {
+            out.push(rel.to_string_lossy().into_owned());
+        }
+        if out.len() > 20_000 {
+            return;
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! [`SubprocessWorker`]: the runner's [`Worker`] that runs each attempt as `dgov worker
+//! --spec FILE` in its own process group, reads its JSON-lines stdout without a line-length
+//! limit, stores every line as a `worker_log` event, and turns the exit into a report.
+//! Dropping the attempt (timeout, shutdown) kills the whole process group.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use dgov_plan::CompiledPlan;
+use dgov_plan::config::ProjectConfig;
+use dgov_runner::{Attempt, BoxFuture, Worker, WorkerReport};
+use serde_json::json;
+use tokio::io::AsyncBufReadExt as _;
+
+use crate::WorkerError;
+use crate::entry::{EXIT_DONE, EXIT_FATAL};
+use crate::protocol::Line;
+use crate::spec::{AttemptSpec, Claims, PolicySpec, resolve_provider, test_targets};
+
+/// Programs the tools may run through the host exec capability.
+pub const DEFAULT_EXEC_ALLOW: [&str; 2] = ["sh", "git"];
+
+/// Runs attempts in `dgov worker` subprocesses.
+pub struct SubprocessWorker {
+    /// The executable and the arguments before `--spec FILE` (`dgov` + `["worker"]`).
+    pub exe: PathBuf,
+    pub args: Vec<String>,
+    /// Attempt templates by task id (attempt, worktree and retry context filled per attempt).
+    templates: HashMap<String, AttemptSpec>,
+    /// Record each attempt's LLM exchanges under this directory (`dgov run --record`).
+    pub record_dir: Option<PathBuf>,
+    /// Extra environment for the subprocess (API keys in tests, retry tuning).
+    pub env: Vec<(String, String)>,
+}
+
+impl SubprocessWorker {
+    /// Per-request timeout of the LLM client, in seconds (default 600).
+    pub fn set_request_timeout(&mut self, secs: u64) {
+        for t in self.templates.values_mut() {
+            t.request_timeout_s = secs;
+        }
+    }
+
+    /// Point every task at another provider (the demo and replay tests use `replay:`).
+    pub fn set_provider(&mut self, provider: crate::spec::ProviderSpec) {
+        for t in self.templates.values_mut() {
+            t.provider = provider.clone();
+        }
+    }
+
+    /// Resolve every task of `plan` (provider, model, scope) against the project config.
+    /// Fails with the first task whose provider or model cannot be resolved.
+    pub fn for_plan(
+        root: &std::path::Path,
+        plan: &CompiledPlan,
+        cfg: &ProjectConfig,
+        exe: PathBuf,
+        args: Vec<String>,
+    ) -> Result<SubprocessWorker, WorkerError> {
+        let charter = std::fs::read_to_string(root.join(".dgov/governor.md")).ok();
+        let mut templates = HashMap::new();
+        for t in &plan.tasks {
+            let agent = if t.agent.is_empty() {
+                plan.default_agent.as_str()
+            } else {
+                t.agent.as_str()
+            };
+            let (provider, model) =
+                resolve_provider(cfg, &t.provider, &plan.default_provider, agent)
+                    .map_err(|e| WorkerError::Config(format!("task '{}': {e}", t.id)))?;
+            let claims = Claims {
+                create: t.files.create.clone(),
+                edit: t.files.edit.clone(),
+                delete: t.files.delete.clone(),
+                touch: t.files.touch.clone(),
+                read: t.files.read.clone(),
+            };
+            let test_cmd = if t.test_cmd.is_empty() {
+                cfg.project.test_cmd.clone()
+            } else {
+                t.test_cmd.clone()
+            };
+            let budget = t
+                .iteration_budget
+                .unwrap_or(cfg.project.worker_iteration_budget)
+                .max(1);
+            templates.insert(
+                t.id.clone(),
+                AttemptSpec {
+                    plan: plan.name.clone(),
+                    task: t.id.clone(),
+                    attempt: 1,
+                    root: root.to_path_buf(),
+                    worktree: root.to_path_buf(),
+                    prompt: t.prompt.clone(),
+                    model,
+                    provider,
+                    test_targets: test_targets(&claims, &cfg.project.test_dir),
+                    claims,
+                    test_cmd,
+                    policy: PolicySpec::from(&cfg.tool_policy),
+                    exec_allow: DEFAULT_EXEC_ALLOW.iter().map(|s| s.to_string()).collect(),
+                    language: cfg.project.language.clone(),
+                    src_dir: cfg.project.src_dir.clone(),
+                    test_dir: cfg.project.test_dir.clone(),
+                    conventions: cfg.conventions.clone(),
+                    iteration_budget: budget,
+                    warn_at: cfg.project.worker_iteration_warn_at.min(budget),
+                    tree_max_lines: cfg.project.worker_tree_max_lines,
+                    charter: charter.clone(),
+                    retry_context: None,
+                    record_to: None,
+                    request_timeout_s: 600,
+                },
+            );
+        }
+        Ok(SubprocessWorker {
+            exe,
+            args,
+            templates,
+            record_dir: None,
+            env: Vec::new(),
+        })
+    }
+
+    /// The attempt spec a task's attempt would get.
+    pub fn spec_for(&self, attempt: &Attempt) -> Result<AttemptSpec, String> {
+        let mut spec = self
+            .templates
+            .get(&attempt.task.id)
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "task '{}' is not part of the plan this worker was set up for",
+                    attempt.task.id
+                )
+            })?;
+        spec.attempt = attempt.attempt;
+        spec.worktree = attempt.worktree.clone();
+        spec.root = attempt.root.clone();
+        spec.record_to = self.record_dir.clone();
+        if attempt.attempt > 1 {
+            spec.retry_context = previous_error(&attempt.root, &attempt.plan, &attempt.task.id);
+        }
+        Ok(spec)
+    }
+}
+
+/// The last recorded error of a task (the failure or settlement verdict of the previous
+/// attempt).
+fn previous_error(root: &std::path::Path, plan: &str, task: &str) -> Option<String> {
+    let store = dgov_store::Store::open_read_only(root).ok()??;
+    let view = store.status_view().ok()?;
+    view.tasks
+        .into_iter()
+        .find(|t| t.plan == plan && t.task == task)
+        .and_then(|t| t.error)
+        .filter(|e| !e.trim().is_empty())
+}
+
+struct GroupGuard(Option<i32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0 {
+            // SAFETY: signalling the process group this worker created; ESRCH is harmless.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+impl Worker for SubprocessWorker {
+    fn name(&self) -> &'static str {
+        "llm"
+    }
+
+    fn run(&self, attempt: Attempt) -> BoxFuture<WorkerReport> {
+        let spec = self.spec_for(&attempt);
+        let exe = self.exe.clone();
+        let args = self.args.clone();
+        let env = self.env.clone();
+        Box::pin(async move {
+            let fail = |error: String, retryable: bool| WorkerReport::Failed { error, retryable };
+            let spec = match spec {
+                Ok(s) => s,
+                Err(e) => return fail(e, false),
+            };
+            if let Some(dir) = attempt.log_path.parent()
+                && let Err(e) = std::fs::create_dir_all(dir)
+            {
+                return fail(format!("creating {}: {e}", dir.display()), true);
+            }
+            let spec_path = attempt.log_path.with_extension("spec.json");
+            if let Err(e) = spec.write(&spec_path) {
+                return fail(e.to_string(), true);
+            }
+            let mut log = match std::fs::File::create(&attempt.log_path) {
+                Ok(f) => f,
+                Err(e) => {
+                    return fail(
+                        format!("creating {}: {e}", attempt.log_path.display()),
+                        true,
+                    );
+                }
+            };
+            let stderr = match log.try_clone() {
+                Ok(f) => f,
+                Err(e) => {
+                    return fail(format!("opening {}: {e}", attempt.log_path.display()), true);
+                }
+            };
+            let mut cmd = tokio::process::Command::new(&exe);
+            cmd.args(&args)
+                .arg("--spec")
+                .arg(&spec_path)
+                .current_dir(&attempt.root)
+                .env_remove("GIT_DIR")
+                .env_remove("GIT_WORK_TREE")
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(stderr)
+                .process_group(0)
+                .kill_on_drop(true);
+            let mut child = match cmd.spawn() {
+                Ok(c) => c,
+                Err(e) => return fail(format!("starting the worker {}: {e}", exe.display()), true),
+            };
+            let pgid = child.id().map(|p| p as i32);
+            let guard = GroupGuard(pgid);
+            if let Some(p) = pgid {
+                (attempt.on_spawn)(p as u32);
+            }
+            let Some(stdout) = child.stdout.take() else {
+                return fail("the worker's stdout was not captured".into(), true);
+            };
+            let mut store = dgov_store::Store::open(&attempt.root).ok();
+            let mut reader = tokio::io::BufReader::new(stdout);
+            let mut buf = Vec::new();
+            let mut last_error: Option<String> = None;
+            let mut summary: Option<String> = None;
+            loop {
+                buf.clear();
+                match reader.read_until(b'\n', &mut buf).await {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        last_error = Some(format!("reading the worker's output: {e}"));
+                        break;
+                    }
+                }
+                let _ = log.write_all(&buf);
+                let text = String::from_utf8_lossy(&buf);
+                let Some(line) = Line::parse(&text) else {
+                    continue;
+                };
+                let (kind, data) = match &line {
+                    Line::WorkerEvent { kind, content } => {
+                        match kind.as_str() {
+                            "error" => {
+                                last_error = Some(
+                                    content
+                                        .as_str()
+                                        .map_or_else(|| content.to_string(), str::to_string),
+                                )
+                            }
+                            "done" => {
+                                summary = Some(content.as_str().unwrap_or_default().to_string())
+                            }
+                            _ => {}
+                        }
+                        (
+                            "worker_log",
+                            json!({"attempt": attempt.attempt, "log_type": kind, "content": content}),
+                        )
+                    }
+                    Line::WorkerTokens {
+                        prompt_tokens,
+                        completion_tokens,
+                    } => (
+                        "worker_tokens",
+                        json!({"attempt": attempt.attempt, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}),
+                    ),
+                };
+                if let Some(s) = store.as_mut()
+                    && s.append_note(&attempt.plan, None, Some(&attempt.task.id), kind, &data)
+                        .is_err()
+                {
+                    let _ = writeln!(
+                        log,
+                        "dgov: could not record worker events in the store; continuing without"
+                    );
+                    store = None;
+                }
+            }
+            let status = child.wait().await;
+            drop(guard);
+            let code = match status {
+                Ok(s) => s.code(),
+                Err(e) => return fail(format!("waiting for the worker: {e}"), true),
+            };
+            match (code, summary) {
+                (Some(c), Some(summary)) if c == i32::from(EXIT_DONE) => {
+                    WorkerReport::Done { summary }
+                }
+                (Some(c), _) => fail(
+                    last_error.unwrap_or_else(|| {
+                        format!(
+                            "worker exited with status {c} without an error; see {}",
+                            attempt.log_path.display()
+                        )
+                    }),
+                    c != i32::from(EXIT_FATAL),
+                ),
+                (None, _) => fail(
+                    last_error.unwrap_or_else(|| "worker was killed by a signal".into()),
+                    true,
+                ),
+            }
+        })
+    }
+}
+
+/// Shared handle for the CLI.
+pub type SharedWorker = Arc<SubprocessWorker>;

@@ -1,0 +1,485 @@
+//! The worker tools through the real WASM plugin and host runtime: each tool's success and
+//! error output, every escape attempt refused, governor-owned paths refused, shell policy.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use dgov_worker::spec::{AttemptSpec, Claims, PolicySpec, ProviderSpec};
+use dgov_worker::tools::{self, ToolBox};
+use serde_json::{Value, json};
+use support::git;
+
+fn spec(worktree: &Path, policy: PolicySpec) -> AttemptSpec {
+    AttemptSpec {
+        plan: "p".into(),
+        task: "t".into(),
+        attempt: 1,
+        root: worktree.to_path_buf(),
+        worktree: worktree.to_path_buf(),
+        prompt: String::new(),
+        model: "m".into(),
+        provider: ProviderSpec {
+            name: "x".into(),
+            base_url: "http://127.0.0.1:9".into(),
+            api_key_env: "K".into(),
+        },
+        claims: Claims::default(),
+        test_cmd: "cat {test_dir}".into(),
+        test_targets: vec!["tests/test_a.txt".into()],
+        policy,
+        exec_allow: vec!["sh".into(), "git".into()],
+        language: "text".into(),
+        src_dir: "src/".into(),
+        test_dir: "tests/".into(),
+        conventions: BTreeMap::new(),
+        iteration_budget: 10,
+        warn_at: 8,
+        tree_max_lines: 80,
+        charter: None,
+        retry_context: None,
+        record_to: None,
+        request_timeout_s: 5,
+    }
+}
+
+struct Fixture {
+    _outside: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    tools: ToolBox,
+}
+
+async fn fixture(policy: PolicySpec) -> Fixture {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "TOP SECRET\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(d.join("src/deep")).unwrap();
+    std::fs::create_dir_all(d.join("tests")).unwrap();
+    std::fs::create_dir_all(d.join(".hidden")).unwrap();
+    std::fs::write(d.join("src/a.txt"), "one\ntwo\nthree\n").unwrap();
+    std::fs::write(d.join("src/deep/b.rs"), "fn main() {}\nfn two() {}\n").unwrap();
+    std::fs::write(d.join("src/dup.txt"), "x x\n").unwrap();
+    std::fs::write(d.join("src/bin.dat"), [0xff, 0xfe, 0x00, 0x01]).unwrap();
+    std::fs::write(d.join(".hidden/h.txt"), "two\n").unwrap();
+    std::fs::write(d.join("tests/test_a.txt"), "test ok\n").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), d.join("src/link.txt")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), d.join("src/outdir")).unwrap();
+    git(d, &["add", "-A"]);
+    git(
+        d,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@e",
+            "commit",
+            "-q",
+            "-m",
+            "init",
+        ],
+    );
+    let rt = tools::runtime().unwrap();
+    let plugin = tools::load_plugin(rt).unwrap();
+    let tools = ToolBox::open(&plugin, &spec(d, policy)).await.unwrap();
+    Fixture {
+        _outside: outside,
+        dir,
+        tools,
+    }
+}
+
+impl Fixture {
+    async fn ok(&mut self, name: &str, args: Value) -> String {
+        let r = self.tools.call(name, &args).await;
+        assert!(!r.failed, "{name} {args} failed: {}", r.text);
+        r.text
+    }
+
+    async fn err(&mut self, name: &str, args: Value) -> String {
+        let r = self.tools.call(name, &args).await;
+        assert!(r.failed, "{name} {args} should fail, got: {}", r.text);
+        assert!(r.text.starts_with("Error: "), "{}", r.text);
+        r.text
+    }
+
+    fn read(&self, p: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(p)).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn read_file_whole_ranges_and_errors() {
+    let mut f = fixture(PolicySpec::default()).await;
+    assert_eq!(
+        f.ok("read_file", json!({"path": "src/a.txt"})).await,
+        "one\ntwo\nthree\n"
+    );
+    assert_eq!(
+        f.ok(
+            "read_file",
+            json!({"path": "./src/a.txt", "start_line": 2, "end_line": 2})
+        )
+        .await,
+        "2: two\n"
+    );
+    assert!(
+        f.err("read_file", json!({"path": "src/nope.txt"}))
+            .await
+            .contains("src/nope.txt does not exist.")
+    );
+    assert!(
+        f.err("read_file", json!({"path": "src"}))
+            .await
+            .contains("is a directory")
+    );
+    assert!(
+        f.err("read_file", json!({"path": "src/bin.dat"}))
+            .await
+            .contains("not a UTF-8 text file")
+    );
+    assert!(
+        f.err("read_file", json!({}))
+            .await
+            .contains("missing required argument 'path'")
+    );
+    assert!(
+        f.err("read_file", json!({"path": 3}))
+            .await
+            .contains("must be a string")
+    );
+}
+
+#[tokio::test]
+async fn every_escape_attempt_is_refused() {
+    let mut f = fixture(PolicySpec::default()).await;
+    let outside = f._outside.path().to_path_buf();
+    let attempts = [
+        ("read_file", json!({"path": "../secret.txt"})),
+        (
+            "read_file",
+            json!({"path": outside.join("secret.txt").display().to_string()}),
+        ),
+        ("read_file", json!({"path": "/etc/passwd"})),
+        ("read_file", json!({"path": "src/link.txt"})),
+        ("read_file", json!({"path": "src/outdir/secret.txt"})),
+        ("list_dir", json!({"path": ".."})),
+        ("list_dir", json!({"path": "src/outdir"})),
+        ("write_file", json!({"path": "../evil.txt", "content": "x"})),
+        (
+            "write_file",
+            json!({"path": "src/outdir/evil.txt", "content": "x"}),
+        ),
+        (
+            "write_file",
+            json!({"path": "/tmp/evil.txt", "content": "x"}),
+        ),
+        (
+            "edit_file",
+            json!({"path": "src/link.txt", "old_text": "TOP", "new_text": "NOT"}),
+        ),
+        (
+            "apply_patch",
+            json!({"path": "../x.txt", "patch": "@@ -0,0 +1 @@\n+x\n"}),
+        ),
+        ("grep", json!({"pattern": "SECRET", "path": ".."})),
+    ];
+    for (name, args) in attempts {
+        let r = f.tools.call(name, &args).await;
+        assert!(r.failed, "{name} {args} escaped: {}", r.text);
+        assert!(
+            !r.text.contains("TOP SECRET"),
+            "{name} {args} leaked: {}",
+            r.text
+        );
+    }
+    assert!(!outside.join("evil.txt").exists());
+    assert_eq!(
+        std::fs::read_to_string(outside.join("secret.txt")).unwrap(),
+        "TOP SECRET\n"
+    );
+    // grep over the whole tree does not follow the symlink out either.
+    assert_eq!(
+        f.ok("grep", json!({"pattern": "SECRET"})).await,
+        "No matches found."
+    );
+}
+
+#[tokio::test]
+async fn write_file_creates_new_files_only_and_never_governor_files() {
+    let mut f = fixture(PolicySpec::default()).await;
+    assert_eq!(
+        f.ok(
+            "write_file",
+            json!({"path": "src/new/n.txt", "content": "hé\n"})
+        )
+        .await,
+        "Successfully wrote 3 bytes to src/new/n.txt"
+    );
+    assert_eq!(f.read("src/new/n.txt"), "hé\n");
+    assert!(
+        f.err("write_file", json!({"path": "src/a.txt", "content": "x"}))
+            .await
+            .contains("already exists. Use edit_file or apply_patch")
+    );
+    for p in [
+        ".sentrux/baseline.json",
+        ".sentrux/dgov-baseline.json",
+        ".dgov/state.db",
+        ".git/config",
+    ] {
+        let e = f
+            .err("write_file", json!({"path": p, "content": "{}"}))
+            .await;
+        assert!(e.contains("owned by the governor"), "{p}: {e}");
+        let r = f
+            .tools
+            .call("write_file", &json!({"path": p, "content": "{}"}))
+            .await;
+        assert_eq!(r.error_kind(), "policy_blocked");
+    }
+    assert!(!f.dir.path().join(".sentrux").exists());
+}
+
+#[tokio::test]
+async fn edit_file_needs_exactly_one_match() {
+    let mut f = fixture(PolicySpec::default()).await;
+    assert_eq!(
+        f.ok(
+            "edit_file",
+            json!({"path": "src/a.txt", "old_text": "two\n", "new_text": "2\n"})
+        )
+        .await,
+        "Successfully edited src/a.txt"
+    );
+    assert_eq!(f.read("src/a.txt"), "one\n2\nthree\n");
+    assert!(
+        f.err(
+            "edit_file",
+            json!({"path": "src/a.txt", "old_text": "zzz", "new_text": ""})
+        )
+        .await
+        .contains("old_text not found in src/a.txt.")
+    );
+    let e = f
+        .err(
+            "edit_file",
+            json!({"path": "src/dup.txt", "old_text": "x", "new_text": "y"}),
+        )
+        .await;
+    assert!(e.contains("matches 2 locations"), "{e}");
+    assert!(
+        f.err(
+            "edit_file",
+            json!({"path": ".dgov/state.db", "old_text": "a", "new_text": "b"})
+        )
+        .await
+        .contains("owned by the governor")
+    );
+}
+
+#[tokio::test]
+async fn apply_patch_checks_context_and_never_half_applies() {
+    let mut f = fixture(PolicySpec::default()).await;
+    let good = "--- a/src/a.txt\n+++ b/src/a.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n";
+    assert_eq!(
+        f.ok("apply_patch", json!({"path": "src/a.txt", "patch": good}))
+            .await,
+        "Successfully patched src/a.txt"
+    );
+    assert_eq!(f.read("src/a.txt"), "one\nTWO\nthree\n");
+    let stale = "@@ -1,2 +1,2 @@\n one\n-two\n+2\n";
+    let e = f
+        .err("apply_patch", json!({"path": "src/a.txt", "patch": stale}))
+        .await;
+    assert!(e.contains("context mismatch at line 2"), "{e}");
+    assert_eq!(f.read("src/a.txt"), "one\nTWO\nthree\n", "file untouched");
+    assert!(
+        f.err(
+            "apply_patch",
+            json!({"path": "src/a.txt", "patch": "@@ bad @@\n"})
+        )
+        .await
+        .contains("Malformed hunk header")
+    );
+    assert_eq!(
+        f.ok(
+            "apply_patch",
+            json!({"path": "src/created.txt", "patch": "@@ -0,0 +1 @@\n+fresh\n"})
+        )
+        .await,
+        "Successfully patched src/created.txt"
+    );
+    assert_eq!(f.read("src/created.txt"), "fresh\n");
+}
+
+#[tokio::test]
+async fn grep_glob_and_list_dir() {
+    let mut f = fixture(PolicySpec::default()).await;
+    assert_eq!(
+        f.ok("grep", json!({"pattern": "^two$"})).await,
+        "src/a.txt:2: two"
+    );
+    assert_eq!(
+        f.ok(
+            "grep",
+            json!({"pattern": "fn \\w+", "path": "src/deep/b.rs"})
+        )
+        .await,
+        "src/deep/b.rs:1: fn main() {}\nsrc/deep/b.rs:2: fn two() {}"
+    );
+    assert_eq!(
+        f.ok("grep", json!({"pattern": "nothing-here"})).await,
+        "No matches found."
+    );
+    assert!(
+        f.err("grep", json!({"pattern": "("}))
+            .await
+            .contains("Invalid regex")
+    );
+    assert_eq!(
+        f.ok("glob", json!({"pattern": "*.rs"})).await,
+        "src/deep/b.rs"
+    );
+    assert_eq!(
+        f.ok("glob", json!({"pattern": "src/*b.rs"})).await,
+        "src/deep/b.rs"
+    );
+    assert_eq!(
+        f.ok("glob", json!({"pattern": "*.none"})).await,
+        "No files matched."
+    );
+    let ls = f.ok("list_dir", json!({"path": "src"})).await;
+    assert!(
+        ls.contains("src/a.txt  (14 bytes)") && ls.contains("src/deep/"),
+        "{ls}"
+    );
+    let root = f.ok("list_dir", json!({})).await;
+    assert!(
+        !root.contains(".hidden") && !root.contains(".git"),
+        "{root}"
+    );
+    assert!(
+        f.err("list_dir", json!({"path": "src/a.txt"}))
+            .await
+            .contains("not a directory")
+    );
+    assert!(
+        f.err("list_dir", json!({"path": "nope"}))
+            .await
+            .contains("does not exist")
+    );
+}
+
+#[tokio::test]
+async fn git_diff_shows_tracked_and_untracked_changes() {
+    let mut f = fixture(PolicySpec::default()).await;
+    assert_eq!(f.ok("git_diff", json!({})).await, "No changes.");
+    f.ok(
+        "edit_file",
+        json!({"path": "src/a.txt", "old_text": "one", "new_text": "uno"}),
+    )
+    .await;
+    f.ok("write_file", json!({"path": "src/n.txt", "content": "n"}))
+        .await;
+    let d = f.ok("git_diff", json!({})).await;
+    assert!(d.contains("-one") && d.contains("+uno"), "{d}");
+    assert!(
+        d.contains("Untracked files:\n  src/n.txt"),
+        "untracked shown next to a tracked diff: {d}"
+    );
+}
+
+#[tokio::test]
+async fn run_bash_runs_in_the_worktree_with_a_clean_environment() {
+    let mut f = fixture(PolicySpec::default()).await;
+    let out = f
+        .ok(
+            "run_bash",
+            json!({"cmd": "cat src/a.txt; echo err >&2; exit 3"}),
+        )
+        .await;
+    assert_eq!(out, "STDOUT:\none\ntwo\nthree\n\nSTDERR:\nerr\n\nEXIT:3");
+    let env = f.ok("run_bash", json!({"cmd": "env"})).await;
+    assert!(
+        !env.contains("DGOV_") && !env.contains("CARGO"),
+        "sanitized env: {env}"
+    );
+    assert!(
+        f.err("run_bash", json!({"cmd": "cat /etc/passwd"}))
+            .await
+            .contains("Absolute paths are not allowed")
+    );
+    let r = f
+        .tools
+        .call("run_bash", &json!({"cmd": "touch made.txt"}))
+        .await;
+    assert_eq!(
+        r.activity,
+        vec![json!({"kind": "run_bash", "path": "made.txt", "mode": "shell"})]
+    );
+    // The model cannot smuggle its own policy in.
+    let mut g = fixture(PolicySpec {
+        restrict_run_bash: true,
+        deny_shell_commands: vec!["curl".into()],
+        ..PolicySpec::default()
+    })
+    .await;
+    let e = g
+        .err(
+            "run_bash",
+            json!({"cmd": "curl x", "_dgov": {"policy": {}}}),
+        )
+        .await;
+    assert!(e.contains("Denied shell command prefix: 'curl'"), "{e}");
+}
+
+#[tokio::test]
+async fn run_tests_runs_only_in_scope_targets() {
+    let mut f = fixture(PolicySpec::default()).await;
+    assert_eq!(
+        f.ok("run_tests", json!({})).await,
+        "STDOUT:\ntest ok\n\nSTDERR:\n\nEXIT:0"
+    );
+    assert!(
+        f.err("run_tests", json!({"file": "src/a.txt"}))
+            .await
+            .contains("outside this task's verification scope")
+    );
+}
+
+#[tokio::test]
+async fn unknown_tools_and_bad_arguments_are_errors_not_crashes() {
+    let mut f = fixture(PolicySpec::default()).await;
+    assert!(
+        f.err("rm_rf", json!({}))
+            .await
+            .contains("not allowed in this worker role")
+    );
+    assert!(
+        f.err("read_file", json!([1, 2]))
+            .await
+            .contains("must be a JSON object")
+    );
+    // The session still works afterwards.
+    assert_eq!(f.ok("done", json!({"summary": "s"})).await, "s");
+}
+
+#[tokio::test]
+async fn long_results_are_clipped_to_12000_characters() {
+    let mut f = fixture(PolicySpec::default()).await;
+    f.ok(
+        "write_file",
+        json!({"path": "big.txt", "content": "y".repeat(50_000)}),
+    )
+    .await;
+    let r = f.tools.call("read_file", &json!({"path": "big.txt"})).await;
+    assert!(r.clipped && r.raw_chars == 50_000);
+    assert_eq!(r.text.chars().count(), 12_000);
+    assert!(
+        r.text
+            .ends_with("[tool output truncated for prompt budget]")
+    );
+}
