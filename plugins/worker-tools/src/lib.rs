@@ -112,7 +112,11 @@ fn read_file(a: &serde_json::Value) -> Result<String, String> {
     let path = req(a, "read_file", "path")?;
     let rel = rel_path(&path)?;
     let t = read_text(&path, &rel)?;
-    Ok(text::line_range(&t, int(a, "start_line")?, int(a, "end_line")?))
+    Ok(text::line_range(
+        &t,
+        int(a, "start_line")?,
+        int(a, "end_line")?,
+    ))
 }
 
 fn write_file(a: &serde_json::Value) -> Result<String, String> {
@@ -151,7 +155,8 @@ fn apply_patch(a: &serde_json::Value) -> Result<String, String> {
     } else {
         String::new()
     };
-    let out = text::apply_patch(&t, &patch).map_err(|e| format!("patch not applied to {path}: {e}"))?;
+    let out =
+        text::apply_patch(&t, &patch).map_err(|e| format!("patch not applied to {path}: {e}"))?;
     write(&path, &rel, &out)?;
     Ok(format!("Successfully patched {path}"))
 }
@@ -168,7 +173,10 @@ fn grep(a: &serde_json::Value) -> Result<String, String> {
     } else {
         if !rel.is_empty() && !host::exists(&rel) {
             // A missing path searches its parent (as the original).
-            rel = rel.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+            rel = rel
+                .rsplit_once('/')
+                .map(|(p, _)| p.to_string())
+                .unwrap_or_default();
             if !rel.is_empty() && !host::exists(&rel) {
                 return Ok("No matches found.".into());
             }
@@ -261,7 +269,11 @@ fn list_dir(a: &serde_json::Value) -> Result<String, String> {
     Ok(lines.join("\n"))
 }
 
-fn exec(program: &str, args: &[&str], timeout_ms: Option<u32>) -> Result<dgov_sdk::types::ExecOutput, String> {
+fn exec(
+    program: &str,
+    args: &[&str],
+    timeout_ms: Option<u32>,
+) -> Result<dgov_sdk::types::ExecOutput, String> {
     let out = host::exec(&ExecRequest {
         program: program.into(),
         args: args.iter().map(|a| (*a).to_string()).collect(),
@@ -359,7 +371,13 @@ fn done(a: &serde_json::Value) -> Result<String, String> {
     Ok(s(a, "summary").unwrap_or_default())
 }
 
-fn spec(name: &str, desc: &str, props: serde_json::Value, required: &[&str], writes: bool) -> ToolSpec {
+fn spec(
+    name: &str,
+    desc: &str,
+    props: serde_json::Value,
+    required: &[&str],
+    writes: bool,
+) -> ToolSpec {
     ToolSpec::new(
         name,
         desc,
@@ -372,28 +390,83 @@ fn spec(name: &str, desc: &str, props: serde_json::Value, required: &[&str], wri
 pub fn specs() -> Vec<ToolSpec> {
     let path = json!({"type": "string", "description": "Path relative to the worktree root"});
     vec![
-        spec("read_file", "Read a file. With start_line (1-based) and optional end_line, returns numbered lines.",
-            json!({"path": path, "start_line": {"type": "integer", "default": 0}, "end_line": {"type": "integer", "default": 0}}), &["path"], false),
-        spec("write_file", "Create a NEW file with the given content (refuses existing files; use edit_file or apply_patch for those).",
-            json!({"path": path, "content": {"type": "string"}}), &["path", "content"], true),
-        spec("edit_file", "Replace the single exact occurrence of old_text with new_text in an existing file.",
-            json!({"path": path, "old_text": {"type": "string"}, "new_text": {"type": "string"}}), &["path", "old_text", "new_text"], true),
-        spec("apply_patch", "Apply a unified diff (@@ -N,M +N,M @@ hunks) to one file. Context and removed lines must match the file exactly.",
-            json!({"path": path, "patch": {"type": "string"}}), &["path", "patch"], true),
-        spec("grep", "Search files for a regular expression; prints path:line: text (first 100 matches).",
-            json!({"pattern": {"type": "string"}, "path": {"type": "string", "default": "."}}), &["pattern"], false),
-        spec("glob", "List files whose path or name matches a glob pattern (* also crosses /).",
-            json!({"pattern": {"type": "string"}}), &["pattern"], false),
-        spec("list_dir", "List a directory: sub-directories end with /, files show their size.",
-            json!({"path": {"type": "string", "default": "."}}), &[], false),
-        spec("git_diff", "Show the worktree's changes against HEAD, including untracked files.",
-            json!({}), &[], false),
-        spec("run_bash", "Run a shell command in the worktree (sanitized environment, time limit). Returns STDOUT, STDERR and EXIT.",
-            json!({"cmd": {"type": "string"}}), &["cmd"], false),
-        spec("run_tests", "Run the project's test command on in-scope test targets (file: one or more targets; empty means the task's only target).",
-            json!({"file": {"type": "string", "default": ""}}), &[], false),
-        spec("done", "Finish the task with a summary of what changed and how it was verified.",
-            json!({"summary": {"type": "string"}}), &["summary"], false),
+        spec(
+            "read_file",
+            "Read a file. With start_line (1-based) and optional end_line, returns numbered lines.",
+            json!({"path": path, "start_line": {"type": "integer", "default": 0}, "end_line": {"type": "integer", "default": 0}}),
+            &["path"],
+            false,
+        ),
+        spec(
+            "write_file",
+            "Create a NEW file with the given content (refuses existing files; use edit_file or apply_patch for those).",
+            json!({"path": path, "content": {"type": "string"}}),
+            &["path", "content"],
+            true,
+        ),
+        spec(
+            "edit_file",
+            "Replace the single exact occurrence of old_text with new_text in an existing file.",
+            json!({"path": path, "old_text": {"type": "string"}, "new_text": {"type": "string"}}),
+            &["path", "old_text", "new_text"],
+            true,
+        ),
+        spec(
+            "apply_patch",
+            "Apply a unified diff (@@ -N,M +N,M @@ hunks) to one file. Context and removed lines must match the file exactly.",
+            json!({"path": path, "patch": {"type": "string"}}),
+            &["path", "patch"],
+            true,
+        ),
+        spec(
+            "grep",
+            "Search files for a regular expression; prints path:line: text (first 100 matches).",
+            json!({"pattern": {"type": "string"}, "path": {"type": "string", "default": "."}}),
+            &["pattern"],
+            false,
+        ),
+        spec(
+            "glob",
+            "List files whose path or name matches a glob pattern (* also crosses /).",
+            json!({"pattern": {"type": "string"}}),
+            &["pattern"],
+            false,
+        ),
+        spec(
+            "list_dir",
+            "List a directory: sub-directories end with /, files show their size.",
+            json!({"path": {"type": "string", "default": "."}}),
+            &[],
+            false,
+        ),
+        spec(
+            "git_diff",
+            "Show the worktree's changes against HEAD, including untracked files.",
+            json!({}),
+            &[],
+            false,
+        ),
+        spec(
+            "run_bash",
+            "Run a shell command in the worktree (sanitized environment, time limit). Returns STDOUT, STDERR and EXIT.",
+            json!({"cmd": {"type": "string"}}),
+            &["cmd"],
+            false,
+        ),
+        spec(
+            "run_tests",
+            "Run the project's test command on in-scope test targets (file: one or more targets; empty means the task's only target).",
+            json!({"file": {"type": "string", "default": ""}}),
+            &[],
+            false,
+        ),
+        spec(
+            "done",
+            "Finish the task with a summary of what changed and how it was verified.",
+            json!({"summary": {"type": "string"}}),
+            &["summary"],
+            false,
+        ),
     ]
 }
 

@@ -23,7 +23,8 @@ pub fn absolute_path_guard(cmd: &str) -> Result<(), String> {
     ];
     let b = cmd.as_bytes();
     for (i, _) in cmd.match_indices('/') {
-        let prev_ok = i == 0 || !(b[i - 1] == b'.' || b[i - 1] == b'_' || b[i - 1].is_ascii_alphanumeric());
+        let prev_ok =
+            i == 0 || !(b[i - 1] == b'.' || b[i - 1] == b'_' || b[i - 1].is_ascii_alphanumeric());
         if !prev_ok {
             continue;
         }
@@ -103,13 +104,38 @@ pub fn split_words(cmd: &str) -> Result<Vec<String>, String> {
 }
 
 const UV_VALUE_OPTS: [&str; 16] = [
-    "--with", "--with-editable", "--with-requirements", "--extra", "--group", "--env-file",
-    "-p", "--python", "--project", "--directory", "--package", "--index", "--index-url",
-    "--extra-index-url", "--only-group", "--no-group",
+    "--with",
+    "--with-editable",
+    "--with-requirements",
+    "--extra",
+    "--group",
+    "--env-file",
+    "-p",
+    "--python",
+    "--project",
+    "--directory",
+    "--package",
+    "--index",
+    "--index-url",
+    "--extra-index-url",
+    "--only-group",
+    "--no-group",
 ];
 const UV_FLAGS: [&str; 14] = [
-    "-q", "-v", "-m", "--quiet", "--verbose", "--no-sync", "--frozen", "--locked",
-    "--isolated", "--all-extras", "--no-dev", "--offline", "--no-project", "--active",
+    "-q",
+    "-v",
+    "-m",
+    "--quiet",
+    "--verbose",
+    "--no-sync",
+    "--frozen",
+    "--locked",
+    "--isolated",
+    "--all-extras",
+    "--no-dev",
+    "--offline",
+    "--no-project",
+    "--active",
 ];
 
 /// Check `cmd` against the run_bash policy. Only applies when `restrict_run_bash` is set
@@ -127,8 +153,8 @@ pub fn check_run_bash(cmd: &str, p: &Policy) -> Result<(), String> {
         }
     }
     if p.deny_shell_file_mutations {
-        let mutation = regex::Regex::new(r"(^|[;&|]\s*)(rm|mv|cp|touch|mkdir)\b")
-            .expect("static regex");
+        let mutation =
+            regex::Regex::new(r"(^|[;&|]\s*)(rm|mv|cp|touch|mkdir)\b").expect("static regex");
         if mutation.is_match(cmd) {
             return Err(format!(
                 "run_bash policy rejected file mutation shell command '{cmd}'. Use write_file, edit_file or apply_patch."
@@ -158,9 +184,13 @@ pub fn check_run_bash(cmd: &str, p: &Policy) -> Result<(), String> {
             }
             if UV_VALUE_OPTS.contains(&w) {
                 i += 2;
-            } else if UV_VALUE_OPTS.iter().any(|o| w.starts_with(&format!("{o}=")))
+            } else if UV_VALUE_OPTS
+                .iter()
+                .any(|o| w.starts_with(&format!("{o}=")))
                 || UV_FLAGS.contains(&w)
-                || (w.len() > 2 && (w.chars().skip(1).all(|c| c == 'q') || w.chars().skip(1).all(|c| c == 'v')) && w.starts_with('-'))
+                || (w.len() > 2
+                    && (w.chars().skip(1).all(|c| c == 'q') || w.chars().skip(1).all(|c| c == 'v'))
+                    && w.starts_with('-'))
             {
                 i += 1;
             } else {
@@ -243,7 +273,11 @@ pub fn run_tests_command(
                 .into(),
         );
     }
-    let allowed: Vec<String> = allowed.iter().map(|a| norm_target(a)).filter(|a| !a.is_empty()).collect();
+    let allowed: Vec<String> = allowed
+        .iter()
+        .map(|a| norm_target(a))
+        .filter(|a| !a.is_empty())
+        .collect();
     if allowed.is_empty() {
         return Err("run_tests() requires in-scope test targets. Claim relevant tests via files.read/files.edit/files.create first.".into());
     }
@@ -265,7 +299,11 @@ pub fn run_tests_command(
         vec![norm_target(file)]
     } else {
         let parts = split_words(file).map_err(|e| format!("Invalid run_tests() target: {e}"))?;
-        let parts: Vec<String> = parts.iter().map(|p| norm_target(p)).filter(|p| !p.is_empty()).collect();
+        let parts: Vec<String> = parts
+            .iter()
+            .map(|p| norm_target(p))
+            .filter(|p| !p.is_empty())
+            .collect();
         if parts.is_empty() {
             return Err("run_tests() target is empty.".into());
         }
@@ -321,19 +359,70 @@ mod tests {
     #[test]
     fn policy_checks_in_order() {
         let p = strict();
-        assert!(check_run_bash("PIP install x", &p).unwrap_err().contains("Denied shell command prefix: 'pip'"));
-        assert!(check_run_bash("rm -rf src", &p).unwrap_err().contains("file mutation"));
-        assert!(check_run_bash("echo hi > f", &p).unwrap_err().contains("redirection"));
-        assert!(check_run_bash("echo 'x", &p).unwrap_err().starts_with("Invalid shell command"));
-        assert_eq!(check_run_bash("   ", &p).unwrap_err(), "Empty shell command.");
-        assert!(check_run_bash("uv run", &p).unwrap_err().contains("no subcommand"));
-        assert!(check_run_bash("uv run --extra dev pytest -q", &p).unwrap_err().contains("run_tests()"));
-        assert!(check_run_bash("uv run --with pytest pytest", &p).unwrap_err().contains("run_tests()"));
-        assert!(check_run_bash("uv run --env-file .env ruff check", &p).unwrap_err().contains("lint_check()"));
-        assert!(check_run_bash("uv run -q ty check", &p).unwrap_err().contains("type_check()"));
-        assert!(check_run_bash("python -m ty check", &p).unwrap_err().contains("type_check()"));
-        assert!(check_run_bash("ruff check --fix x", &p).unwrap_err().contains("lint_fix()"));
-        assert!(check_run_bash("python -c 1", &p).unwrap_err().contains("requires 'uv run'"));
+        assert!(
+            check_run_bash("PIP install x", &p)
+                .unwrap_err()
+                .contains("Denied shell command prefix: 'pip'")
+        );
+        assert!(
+            check_run_bash("rm -rf src", &p)
+                .unwrap_err()
+                .contains("file mutation")
+        );
+        assert!(
+            check_run_bash("echo hi > f", &p)
+                .unwrap_err()
+                .contains("redirection")
+        );
+        assert!(
+            check_run_bash("echo 'x", &p)
+                .unwrap_err()
+                .starts_with("Invalid shell command")
+        );
+        assert_eq!(
+            check_run_bash("   ", &p).unwrap_err(),
+            "Empty shell command."
+        );
+        assert!(
+            check_run_bash("uv run", &p)
+                .unwrap_err()
+                .contains("no subcommand")
+        );
+        assert!(
+            check_run_bash("uv run --extra dev pytest -q", &p)
+                .unwrap_err()
+                .contains("run_tests()")
+        );
+        assert!(
+            check_run_bash("uv run --with pytest pytest", &p)
+                .unwrap_err()
+                .contains("run_tests()")
+        );
+        assert!(
+            check_run_bash("uv run --env-file .env ruff check", &p)
+                .unwrap_err()
+                .contains("lint_check()")
+        );
+        assert!(
+            check_run_bash("uv run -q ty check", &p)
+                .unwrap_err()
+                .contains("type_check()")
+        );
+        assert!(
+            check_run_bash("python -m ty check", &p)
+                .unwrap_err()
+                .contains("type_check()")
+        );
+        assert!(
+            check_run_bash("ruff check --fix x", &p)
+                .unwrap_err()
+                .contains("lint_fix()")
+        );
+        assert!(
+            check_run_bash("python -c 1", &p)
+                .unwrap_err()
+                .contains("requires 'uv run'")
+        );
         assert!(check_run_bash("uv run python -c 1", &p).is_ok());
         assert!(check_run_bash("ls src", &p).is_ok());
     }
@@ -342,22 +431,57 @@ mod tests {
     fn run_tests_checks_config_and_scope() {
         let no_dir = |_: &str| false;
         let t = vec!["tests/test_a.py".to_string()];
-        assert!(run_tests_command("", &t, "", &no_dir).unwrap_err().contains("not configured"));
-        assert!(run_tests_command("cargo test", &t, "", &no_dir).unwrap_err().contains("{test_dir}"));
-        assert!(run_tests_command("pytest {test_dir}", &[], "", &no_dir).unwrap_err().contains("in-scope test targets"));
-        assert_eq!(run_tests_command("pytest {test_dir}", &t, "", &no_dir).unwrap(), "pytest tests/test_a.py");
-        assert!(run_tests_command("pytest {test_dir}", &t, "tests/other.py", &no_dir).unwrap_err().contains("outside"));
+        assert!(
+            run_tests_command("", &t, "", &no_dir)
+                .unwrap_err()
+                .contains("not configured")
+        );
+        assert!(
+            run_tests_command("cargo test", &t, "", &no_dir)
+                .unwrap_err()
+                .contains("{test_dir}")
+        );
+        assert!(
+            run_tests_command("pytest {test_dir}", &[], "", &no_dir)
+                .unwrap_err()
+                .contains("in-scope test targets")
+        );
+        assert_eq!(
+            run_tests_command("pytest {test_dir}", &t, "", &no_dir).unwrap(),
+            "pytest tests/test_a.py"
+        );
+        assert!(
+            run_tests_command("pytest {test_dir}", &t, "tests/other.py", &no_dir)
+                .unwrap_err()
+                .contains("outside")
+        );
         let two = vec!["tests/a.py".to_string(), "tests/b.py".to_string()];
-        assert!(run_tests_command("pytest {test_dir}", &two, "", &no_dir).unwrap_err().contains("explicit"));
-        assert_eq!(run_tests_command("pytest {test_dir}", &two, "tests/a.py tests/b.py", &no_dir).unwrap(), "pytest tests/a.py tests/b.py");
+        assert!(
+            run_tests_command("pytest {test_dir}", &two, "", &no_dir)
+                .unwrap_err()
+                .contains("explicit")
+        );
+        assert_eq!(
+            run_tests_command("pytest {test_dir}", &two, "tests/a.py tests/b.py", &no_dir).unwrap(),
+            "pytest tests/a.py tests/b.py"
+        );
         let sp = vec!["tests/test space.py".to_string()];
-        assert_eq!(run_tests_command("pytest {test_dir}", &sp, "tests/test space.py", &no_dir).unwrap(), "pytest 'tests/test space.py'");
+        assert_eq!(
+            run_tests_command("pytest {test_dir}", &sp, "tests/test space.py", &no_dir).unwrap(),
+            "pytest 'tests/test space.py'"
+        );
         let dir = vec!["tests".to_string()];
-        assert_eq!(run_tests_command("pytest {test_dir}", &dir, "tests/unit/x.py", &no_dir).unwrap(), "pytest tests/unit/x.py");
+        assert_eq!(
+            run_tests_command("pytest {test_dir}", &dir, "tests/unit/x.py", &no_dir).unwrap(),
+            "pytest tests/unit/x.py"
+        );
     }
 
     #[test]
     fn shell_block_format() {
-        assert_eq!(shell_block("o", "e", Some(3)), "STDOUT:\no\nSTDERR:\ne\nEXIT:3");
+        assert_eq!(
+            shell_block("o", "e", Some(3)),
+            "STDOUT:\no\nSTDERR:\ne\nEXIT:3"
+        );
     }
 }

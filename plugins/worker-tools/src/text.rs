@@ -101,8 +101,8 @@ pub fn apply_patch(text: &str, patch: &str) -> Result<String, String> {
             continue;
         }
         if let Some(rest) = body.strip_prefix("@@") {
-            let start = parse_hunk_start(rest)
-                .ok_or_else(|| format!("Malformed hunk header: {body}"))?;
+            let start =
+                parse_hunk_start(rest).ok_or_else(|| format!("Malformed hunk header: {body}"))?;
             let target = start.saturating_sub(1);
             // `@@ -0,0 …` inserts at the top of the file.
             if target < cursor {
@@ -287,7 +287,10 @@ mod tests {
             edit("a a", "a", "b", "f").unwrap_err(),
             "old_text matches 2 locations in f. Be more specific."
         );
-        assert_eq!(edit("a", "z", "b", "f").unwrap_err(), "old_text not found in f.");
+        assert_eq!(
+            edit("a", "z", "b", "f").unwrap_err(),
+            "old_text not found in f."
+        );
         assert!(edit("a", "", "b", "f").is_err());
     }
 
@@ -318,7 +321,11 @@ mod tests {
                 .unwrap_err()
                 .starts_with("Malformed hunk header")
         );
-        assert!(apply_patch(orig, "just text\n").unwrap_err().contains("no hunks"));
+        assert!(
+            apply_patch(orig, "just text\n")
+                .unwrap_err()
+                .contains("no hunks")
+        );
     }
 
     #[test]
