@@ -18,11 +18,18 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
 fn row(name: &str, n: usize, samples: &mut [Duration]) {
     let p50 = percentile(samples, 0.50);
     let p99 = percentile(samples, 0.99);
-    println!("| {name:<44} | {n:>6} | {:>12.1} | {:>12.1} |", p50.as_secs_f64() * 1e6, p99.as_secs_f64() * 1e6);
+    println!(
+        "| {name:<44} | {n:>6} | {:>12.1} | {:>12.1} |",
+        p50.as_secs_f64() * 1e6,
+        p99.as_secs_f64() * 1e6
+    );
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap();
     let wasm = dgov_wasm_build::WasmBuild {
         manifest_path: root.join("Cargo.toml"),
         packages: vec!["probe-tool".into()],
@@ -38,36 +45,70 @@ fn main() {
     let work = tempfile::tempdir().unwrap();
     let inv = Invocation::read_only(work.path());
 
-    println!("plugin: probe-tool ({} KiB), machine: {} cores", bytes.len() / 1024, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!(
+        "plugin: probe-tool ({} KiB), machine: {} cores",
+        bytes.len() / 1024,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
     println!();
-    println!("| {:<44} | {:>6} | {:>12} | {:>12} |", "operation", "n", "p50 (µs)", "p99 (µs)");
+    println!(
+        "| {:<44} | {:>6} | {:>12} | {:>12} |",
+        "operation", "n", "p50 (µs)", "p99 (µs)"
+    );
     println!("|{:-<46}|{:-<8}|{:-<14}|{:-<14}|", "", "", "", "");
 
     // Cold compile: no cache at all.
     let mut cold = Vec::new();
     for _ in 0..5 {
-        let rt = Runtime::new(RuntimeConfig { cache_dir: None, limits: Default::default() }).unwrap();
+        let rt = Runtime::new(RuntimeConfig {
+            cache_dir: None,
+            limits: Default::default(),
+        })
+        .unwrap();
         let t = Instant::now();
-        rt.load_bytes(&bytes, "probe", PluginOrigin::BuiltIn).unwrap();
+        rt.load_bytes(&bytes, "probe", PluginOrigin::BuiltIn)
+            .unwrap();
         cold.push(t.elapsed());
     }
     row("cold compile + link (no cache)", 5, &mut cold);
 
     // Cached load: a fresh runtime (a new process) finds the artifact on disk.
-    let seed = Runtime::new(RuntimeConfig { cache_dir: Some(cache.path().into()), limits: Default::default() }).unwrap();
-    seed.load_bytes(&bytes, "probe", PluginOrigin::BuiltIn).unwrap();
+    let seed = Runtime::new(RuntimeConfig {
+        cache_dir: Some(cache.path().into()),
+        limits: Default::default(),
+    })
+    .unwrap();
+    seed.load_bytes(&bytes, "probe", PluginOrigin::BuiltIn)
+        .unwrap();
     let mut cached = Vec::new();
     for _ in 0..200 {
-        let rt = Runtime::new(RuntimeConfig { cache_dir: Some(cache.path().into()), limits: Default::default() }).unwrap();
+        let rt = Runtime::new(RuntimeConfig {
+            cache_dir: Some(cache.path().into()),
+            limits: Default::default(),
+        })
+        .unwrap();
         let t = Instant::now();
-        let p = rt.load_bytes(&bytes, "probe", PluginOrigin::BuiltIn).unwrap();
+        let p = rt
+            .load_bytes(&bytes, "probe", PluginOrigin::BuiltIn)
+            .unwrap();
         cached.push(t.elapsed());
         assert!(p.from_cache());
     }
-    row("cached load (inspect + deserialize + link)", 200, &mut cached);
+    row(
+        "cached load (inspect + deserialize + link)",
+        200,
+        &mut cached,
+    );
 
-    let plugin = seed.load_bytes(&bytes, "probe", PluginOrigin::BuiltIn).unwrap();
-    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let plugin = seed
+        .load_bytes(&bytes, "probe", PluginOrigin::BuiltIn)
+        .unwrap();
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
 
     tokio.block_on(async {
         // Fresh store + instantiate + one call, per call.
@@ -104,7 +145,10 @@ fn main() {
         let mut read = Vec::with_capacity(n);
         for _ in 0..n {
             let t = Instant::now();
-            session.call("host_read", r#"{"path":"f.txt"}"#, false).await.unwrap();
+            session
+                .call("host_read", r#"{"path":"f.txt"}"#, false)
+                .await
+                .unwrap();
             read.push(t.elapsed());
         }
         row("reused instance, host read_file of 64 KiB", n, &mut read);

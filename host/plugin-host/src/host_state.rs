@@ -46,7 +46,11 @@ pub(crate) struct HostState {
     pub(crate) logs: Vec<LogLine>,
     pub(crate) logs_dropped: usize,
     pub(crate) execs: Vec<ExecRecord>,
+    pub(crate) stdout: MemoryOutputPipe,
     pub(crate) stderr: MemoryOutputPipe,
+    /// How much of each pipe earlier calls of a session already reported.
+    pub(crate) stdout_seen: usize,
+    pub(crate) stderr_seen: usize,
 }
 
 impl WasiView for HostState {

@@ -30,7 +30,7 @@ use crate::policy::{Capability, Grant, Limits};
 /// How often the epoch ticker advances; deadlines are rounded up to this granularity.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Captured stderr per invocation (a plugin writing more than this traps).
+/// Captured stdout and stderr per invocation (a plugin writing more than this traps).
 const STDERR_CAPACITY: usize = 1024 * 1024;
 
 /// Where a plugin came from (shown by `dgov plugin list`).
@@ -47,7 +47,10 @@ pub enum PluginOrigin {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read plugin file {path}: {error}")]
-    Read { path: PathBuf, error: std::io::Error },
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("{name}: {error}")]
     Meta { name: String, error: MetaError },
     #[error("{name}: failed to compile: {message}")]
@@ -291,6 +294,8 @@ pub struct Outcome<T> {
     pub value: T,
     pub logs: Vec<LogLine>,
     pub execs: Vec<ExecRecord>,
+    /// What the plugin printed (captured, capped at 1 MiB each).
+    pub stdout: String,
     pub stderr: String,
     pub duration_us: u64,
 }
@@ -339,11 +344,13 @@ impl Plugin {
             }
             None => None,
         };
+        let stdout = MemoryOutputPipe::new(STDERR_CAPACITY);
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let mut wasi = WasiCtxBuilder::new();
         // Nothing inherited: no environment, no arguments, stdin closed (the default),
-        // stdout discarded, stderr captured, no network (the default denies sockets).
-        wasi.stderr(stderr.clone())
+        // stdout and stderr captured, no network (the default denies sockets).
+        wasi.stdout(stdout.clone())
+            .stderr(stderr.clone())
             .allow_ip_name_lookup(false)
             .allow_tcp(false)
             .allow_udp(false);
@@ -369,7 +376,10 @@ impl Plugin {
             logs: Vec::new(),
             logs_dropped: 0,
             execs: Vec::new(),
+            stdout,
             stderr,
+            stdout_seen: 0,
+            stderr_seen: 0,
         };
         let mut store = Store::new(&self.inner.pre.engine().clone(), state);
         store.limiter(|s| &mut s.limiter);
@@ -535,9 +545,18 @@ fn take_outcome<T>(store: &mut Store<HostState>, value: T, started: Instant) -> 
         value,
         logs,
         execs: std::mem::take(&mut data.execs),
-        stderr: String::from_utf8_lossy(&data.stderr.contents()).into_owned(),
+        stdout: take_new(&data.stdout, &mut data.stdout_seen),
+        stderr: take_new(&data.stderr, &mut data.stderr_seen),
         duration_us: started.elapsed().as_micros() as u64,
     }
+}
+
+/// The part of a captured pipe that no earlier call of the same store reported.
+fn take_new(pipe: &MemoryOutputPipe, seen: &mut usize) -> String {
+    let all = pipe.contents();
+    let start = (*seen).min(all.len());
+    *seen = all.len();
+    String::from_utf8_lossy(&all[start..]).into_owned()
 }
 
 fn finish<T>(

@@ -457,6 +457,28 @@ fn logs_are_captured_per_call() {
     assert_eq!(out.logs.len(), 1);
     assert_eq!(out.logs[0].message, "hello log");
     assert_eq!(out.logs[0].level, "info");
+    assert_eq!(out.stdout, "out: hello log\n");
+    assert_eq!(out.stderr, "err: hello log\n");
+}
+
+#[test]
+fn a_session_reports_each_calls_output_once() {
+    let f = fixture();
+    let inv = invocation(f.root.path(), all_fs());
+    support::block_on(async {
+        let mut session = ToolSession::start(&f.plugin, &inv).await.unwrap();
+        let one = session
+            .call("log", &json!({"content": "one"}).to_string(), false)
+            .await
+            .unwrap();
+        let two = session
+            .call("log", &json!({"content": "two"}).to_string(), false)
+            .await
+            .unwrap();
+        assert_eq!(one.stdout, "out: one\n");
+        assert_eq!(two.stdout, "out: two\n");
+        assert_eq!(two.logs.len(), 1);
+    });
 }
 
 #[test]

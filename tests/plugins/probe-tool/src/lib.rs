@@ -110,6 +110,8 @@ impl Tools for Probe {
             "panic" => panic!("probe panicked on purpose"),
             "log" => {
                 host::info(&a.content);
+                println!("out: {}", a.content);
+                eprintln!("err: {}", a.content);
                 Ok("logged".to_owned())
             }
             "walk" => host::walk(&a.path)
