@@ -7,9 +7,11 @@
 //! instead of loading something stale.
 //!
 //! Deserializing a precompiled artifact is `unsafe` in wasmtime: the bytes are trusted to be
-//! wasmtime's own output. So every entry carries a SHA-256 of its payload, written by us and
-//! checked before deserializing; a corrupt or truncated entry is counted, recompiled and
-//! rewritten, never trusted.
+//! wasmtime's own output. So every entry carries a header with its payload's length and
+//! CRC-32, written by us and checked before deserializing; a corrupt or truncated entry is
+//! counted, recompiled and rewritten, never trusted. (The cache directory belongs to the
+//! user, so the threat is disk corruption and interrupted writes, not forgery: a CRC detects
+//! those at memory speed, where a cryptographic hash would cost milliseconds per load.)
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -96,9 +98,9 @@ impl CompileCache {
         if let Ok(entry) = std::fs::read(&path) {
             match verified_payload(&entry) {
                 Some(payload) => {
-                    // SAFETY: the payload's checksum matches the one we wrote next to
-                    // wasmtime's own serialized output, and wasmtime additionally checks the
-                    // artifact header against this engine before using it.
+                    // SAFETY: the payload's length and checksum match the header we wrote
+                    // around wasmtime's own serialized output, and wasmtime additionally
+                    // checks the artifact header against this engine before using it.
                     if let Ok(component) = unsafe { Component::deserialize(engine, payload) } {
                         self.hits.fetch_add(1, Ordering::Relaxed);
                         return Ok((component, LoadSource::Cache));
@@ -121,20 +123,28 @@ impl CompileCache {
     }
 }
 
-/// Entry layout: 32-byte SHA-256 of the payload, then the payload.
+/// Entry header: magic, CRC-32 of the payload (LE), payload length (LE).
+const ENTRY_MAGIC: &[u8; 8] = b"DGOVCC01";
+const HEADER_LEN: usize = 8 + 4 + 8;
+
+/// The payload of an entry whose header, length and checksum are all intact.
 fn verified_payload(entry: &[u8]) -> Option<&[u8]> {
-    if entry.len() < 32 {
+    if entry.len() < HEADER_LEN || &entry[..8] != ENTRY_MAGIC {
         return None;
     }
-    let (sum, payload) = entry.split_at(32);
-    (Sha256::digest(payload).as_slice() == sum).then_some(payload)
+    let crc = u32::from_le_bytes(entry[8..12].try_into().ok()?);
+    let len = u64::from_le_bytes(entry[12..20].try_into().ok()?);
+    let payload = &entry[HEADER_LEN..];
+    (payload.len() as u64 == len && crc32fast::hash(payload) == crc).then_some(payload)
 }
 
 fn write_entry(path: &Path, payload: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut data = Vec::with_capacity(payload.len() + 32);
-    data.extend_from_slice(&Sha256::digest(payload));
+    let mut data = Vec::with_capacity(payload.len() + HEADER_LEN);
+    data.extend_from_slice(ENTRY_MAGIC);
+    data.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    data.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     data.extend_from_slice(payload);
     // Write to a unique temporary name and rename, so a concurrent reader never sees a
     // half-written entry.
@@ -162,7 +172,7 @@ impl Hasher for ShaHasher {
 
 fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
     let mut hasher = ShaHasher(Sha256::new());
-    hasher.write(b"dgov-component-cache-v1\0");
+    hasher.write(b"dgov-component-cache-v2\0");
     hasher.write(wasmtime_version().as_bytes());
     engine.precompile_compatibility_hash().hash(&mut hasher);
     hasher.write(&Sha256::digest(bytes));
