@@ -168,10 +168,40 @@ pub fn check_plan(
     if let Some(cfg) = opts.config {
         departments(plan, cfg, &mut diags, &at);
         if opts.require_execution {
+            // "No provider" usually means none is configured at all; one message then says
+            // more than the same line repeated for every task.
+            let mut no_provider = Vec::new();
             for t in &plan.tasks {
-                if let Err(d) = resolve_execution(plan, t, cfg) {
-                    diags.push(at(d, &t.id));
+                match resolve_execution(plan, t, cfg) {
+                    Ok(_) => {}
+                    Err(d) if d.message.starts_with("no provider") => {
+                        no_provider.push(at(d, &t.id))
+                    }
+                    Err(d) => diags.push(at(d, &t.id)),
                 }
+            }
+            if no_provider.len() > 3 {
+                let ids: Vec<&str> = no_provider
+                    .iter()
+                    .filter_map(|d| d.unit.as_deref())
+                    .take(3)
+                    .collect();
+                let first = &no_provider[0];
+                diags.push(
+                    Diagnostic::error(format!(
+                        "no provider for {} tasks ({}, …)",
+                        no_provider.len(),
+                        ids.join(", ")
+                    ))
+                    .file(first.file.clone().unwrap_or_default())
+                    .line(first.line)
+                    .hint(
+                        "configure one: add [providers.<name>] (base_url, api_key_env, default_agent) to .dgov/project.toml, \
+                         or set default_provider in [plan] of _root.toml; `dgov compile --dry-run` skips this check",
+                    ),
+                );
+            } else {
+                diags.extend(no_provider);
             }
         }
     }
