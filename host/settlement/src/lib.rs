@@ -36,7 +36,7 @@
 //! - [`pipeline`] — the phases, events and the outcome.
 //! - `settle` — the runner hook. [`diff`] — changed files with added lines.
 //! - [`facts`] — the semantic gate's input. [`cache`] — the verdict cache.
-//! - [`verify`] — `[verify.<name>]` recipes.
+//! - [`verify`] — `[verify.<name>]` recipes. [`worklog`] — worker tool writes (transient scope).
 
 pub mod cache;
 pub mod diff;
@@ -46,6 +46,7 @@ pub mod pipeline;
 pub mod policy;
 mod settle;
 pub mod verify;
+pub mod worklog;
 
 pub use gates::{GateRun, GateVerdict, Gates};
 pub use pipeline::{Outcome, Pipeline, Request};

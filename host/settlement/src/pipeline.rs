@@ -13,10 +13,10 @@ use dgov_plugin_host::registry::PluginsConfig;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::diff;
 use crate::facts::{self, Versions};
 use crate::gates::{GateCall, GateRun, GateVerdict, Gates};
 use crate::policy::{self, PhaseName, Policy};
+use crate::{diff, worklog};
 
 /// Structural verdicts no retry can fix: the worker went outside what it may touch.
 pub const TERMINAL_CODES: [&str; 5] = [
@@ -130,7 +130,7 @@ impl Pipeline {
         name: PhaseName,
         base_ctx: &GateContext,
         call: &GateCall<'_>,
-        extra: Option<&serde_json::Value>,
+        extra: Option<(&str, &serde_json::Value)>,
     ) -> PhaseResult {
         let entries = policy.gates(name);
         rec.note("settlement_phase_started", json!({"phase": name.as_str()}));
@@ -139,8 +139,8 @@ impl Pipeline {
         let mut blocking = None;
         for entry in entries {
             let mut entry = entry.clone();
-            if let Some(x) = extra
-                && entry.gate == "semantic"
+            if let Some((gate, x)) = extra
+                && entry.gate == gate
                 && let (Some(obj), Some(add)) = (entry.config.as_object_mut(), x.as_object())
             {
                 for (k, v) in add {
@@ -268,12 +268,19 @@ impl Pipeline {
             plugins: &plugins,
             use_cache: policy.cache,
         };
+        let transient = rec
+            .store
+            .as_ref()
+            .map(|s| worklog::transient_writes(s, &req.plan, &req.task, req.attempt))
+            .unwrap_or_default();
+        let scope_extra = json!({"transient_writes": transient});
         for (name, phase) in [
             (PhaseName::Structural, Phase::StructuralReview),
             (PhaseName::Isolated, Phase::Isolated),
         ] {
             ctx.phase = phase;
-            let r = self.phase(rec, &policy, name, &ctx, &call, None).await;
+            let extra = Some(("scope", &scope_extra));
+            let r = self.phase(rec, &policy, name, &ctx, &call, extra).await;
             let blocking = r.blocking;
             all.extend(r.runs);
             if blocking.is_some() {
@@ -328,7 +335,7 @@ impl Pipeline {
                     PhaseName::Semantic,
                     &ctx,
                     &ccall,
-                    Some(&input),
+                    Some(("semantic", &input)),
                 )
                 .await;
             let blocking = r.blocking;

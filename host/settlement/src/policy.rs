@@ -372,3 +372,92 @@ pub fn load(root: &Path) -> Result<(Policy, ProjectConfig), PolicyError> {
     let explicit = explicit_project_keys(root);
     Ok((from_config(&cfg, &explicit)?, cfg))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg_with(settlement: &str) -> ProjectConfig {
+        let mut cfg = ProjectConfig::default();
+        cfg.project.test_cmd = "cargo test -q".into();
+        cfg.project.lint_cmd = "cargo clippy".into();
+        if !settlement.is_empty() {
+            let t: toml::Table = settlement.parse().unwrap();
+            cfg.settlement = t.get("settlement").and_then(|s| s.as_table()).cloned();
+        }
+        cfg
+    }
+
+    fn gates(p: &Policy, phase: PhaseName) -> Vec<&str> {
+        p.gates(phase).iter().map(|g| g.gate.as_str()).collect()
+    }
+
+    #[test]
+    fn defaults_use_only_the_commands_the_project_sets() {
+        let p = from_config(&cfg_with(""), &["test_cmd".into()]).unwrap();
+        assert_eq!(gates(&p, PhaseName::Structural), ["scope"]);
+        assert_eq!(gates(&p, PhaseName::Isolated), ["tests"]);
+        assert_eq!(gates(&p, PhaseName::Semantic), ["semantic"]);
+        assert_eq!(gates(&p, PhaseName::Candidate), ["tests"]);
+        let t = &p.gates(PhaseName::Isolated)[0];
+        assert_eq!(t.config["command"], "cargo test -q");
+        assert_eq!(t.config["pass_codes"], serde_json::json!([0, 5]));
+        assert!(t.default && t.on_fail == OnFail::Reject);
+        // Nothing set explicitly: the original's Python defaults are not run.
+        let p = from_config(&cfg_with(""), &[]).unwrap();
+        assert!(p.gates(PhaseName::Isolated).is_empty());
+    }
+
+    #[test]
+    fn configured_phases_replace_defaults_and_merge_gate_config() {
+        let p = from_config(
+            &cfg_with(
+                r#"
+[settlement]
+cache = false
+[[settlement.phase.isolated]]
+gate = ".dgov/plugins/no-secrets.wasm"
+on_fail = "warn"
+config = { patterns = ["x"] }
+[[settlement.phase.isolated]]
+gate = "tests"
+timeout_s = 5
+config = { command = "make check" }
+[settlement.phase]
+candidate = []
+"#,
+            ),
+            &["test_cmd".into()],
+        )
+        .unwrap();
+        assert!(!p.cache);
+        assert_eq!(
+            gates(&p, PhaseName::Isolated),
+            [".dgov/plugins/no-secrets.wasm", "tests"]
+        );
+        let g = &p.gates(PhaseName::Isolated)[0];
+        assert_eq!((g.on_fail, g.on_error), (OnFail::Warn, OnFail::Warn));
+        assert_eq!(g.config["patterns"], serde_json::json!(["x"]));
+        let t = &p.gates(PhaseName::Isolated)[1];
+        assert_eq!(t.config["command"], "make check");
+        assert_eq!(t.config["kind"], "tests");
+        assert_eq!(t.timeout_s, Some(5));
+        assert!(p.gates(PhaseName::Candidate).is_empty());
+        assert_eq!(gates(&p, PhaseName::Structural), ["scope"]);
+    }
+
+    #[test]
+    fn errors_name_the_key_and_what_to_do() {
+        let err = |s: &str| from_config(&cfg_with(s), &[]).unwrap_err().to_string();
+        let e = err("[settlement]\ncahce = true\n");
+        assert!(e.contains("project.toml") && e.contains("cahce"), "{e}");
+        let e = err("[[settlement.phase.isolated]]\ngate = \"x\"\non_fail = \"maybe\"\n");
+        assert!(e.contains("settlement.phase.isolated[0].on_fail"), "{e}");
+        let e = err("[[settlement.phase.later]]\ngate = \"x\"\n");
+        assert!(e.contains("unknown phase"), "{e}");
+        let e = err("[[settlement.phase.isolated]]\non_fail = \"warn\"\n");
+        assert!(e.contains("`gate`"), "{e}");
+        let e = err("[[settlement.phase.isolated]]\ngate = \"typecheck\"\n");
+        assert!(e.contains("type_check_cmd"), "{e}");
+    }
+}

@@ -365,3 +365,31 @@ fn concurrent_edits_of_one_function_are_rejected_by_the_semantic_gate_end_to_end
     assert_eq!(out.code, "same_symbol_edit");
     assert!(out.reason.contains("function f in m.py"), "{}", out.reason);
 }
+
+#[test]
+fn a_file_written_through_worker_tools_and_reverted_still_violates_scope() {
+    let (_tmp, root) = project(&[]);
+    let req = attempt(&root, "t", &[("x.txt", "x\n")]);
+    let mut store = Store::open(&root).unwrap();
+    let activity = serde_json::json!({"attempt": 1, "log_type": "result", "content": {"activity": [
+        {"kind": "write_file", "path": "scratch.txt", "mode": "create"},
+        {"kind": "read_file", "path": "README"}
+    ]}});
+    store
+        .append_note("p", None, Some("t"), "worker_log", &activity)
+        .unwrap();
+    // Another attempt's writes do not count against this one.
+    let other = serde_json::json!({"attempt": 7, "log_type": "result", "content": {"activity": [
+        {"kind": "write_file", "path": "elsewhere.txt", "mode": "create"}
+    ]}});
+    store
+        .append_note("p", None, Some("t"), "worker_log", &other)
+        .unwrap();
+    let out = rt().block_on(pipeline().settle(&req));
+    assert_eq!(out.code, "scope_violation", "{out:?}");
+    assert!(
+        out.reason.contains("scratch.txt") && !out.reason.contains("elsewhere.txt"),
+        "{}",
+        out.reason
+    );
+}

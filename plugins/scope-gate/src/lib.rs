@@ -36,6 +36,9 @@ pub struct Config {
     pub allow: Vec<String>,
     pub deny: Vec<String>,
     pub ignore: Vec<String>,
+    /// Paths the worker wrote through its tools during the attempt (the host reads them
+    /// from the worker's tool log), including files written and later reverted.
+    pub transient_writes: Vec<String>,
 }
 
 impl Default for Config {
@@ -45,6 +48,7 @@ impl Default for Config {
             allow: Vec::new(),
             deny: Vec::new(),
             ignore: Vec::new(),
+            transient_writes: Vec::new(),
         }
     }
 }
@@ -157,6 +161,37 @@ pub fn review(ctx: &GateContext, config: &Config) -> GateReport {
             fail(
                 code,
                 Finding::error(code, &msg).in_file(path),
+                &mut findings,
+            );
+        }
+    }
+    // Transient writes: a file written through the worker's tools and reverted before the
+    // end still counted as touching it. Read claims do not soften these; ignore entries
+    // cannot hide a governor-owned path.
+    let mut transient: Vec<&String> = config.transient_writes.iter().collect();
+    transient.sort();
+    transient.dedup();
+    for path in transient {
+        if paths.contains(path) {
+            continue;
+        }
+        if is_reserved(path) {
+            let msg = format!("`{path}` is owned by dgov; the worker wrote it through its tools");
+            fail(
+                "reserved_path",
+                Finding::error("reserved_path", &msg).in_file(path),
+                &mut findings,
+            );
+        } else if ctx.claims.enforced
+            && !is_claimed(&ctx.claims, path)
+            && !config.ignore.iter().any(|i| pattern::ignored(i, path))
+        {
+            let msg = format!(
+                "`{path}` was written through the worker's tools but is not claimed (even if reverted later); add it to `files.edit` if intended"
+            );
+            fail(
+                "scope_violation",
+                Finding::error("scope_violation", &msg).in_file(path),
                 &mut findings,
             );
         }
@@ -326,6 +361,27 @@ mod tests {
             &cfg,
         );
         assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    }
+
+    #[test]
+    fn transient_writes_outside_claims_fail_even_when_reverted() {
+        let cfg = Config {
+            transient_writes: vec!["src/a.rs".into(), "scratch.txt".into()],
+            ..Config::default()
+        };
+        let r = review(
+            &ctx(&["src/a.rs"], &["src/a.rs"], &["scratch.txt"], true),
+            &cfg,
+        );
+        assert_eq!(codes(&r), ["scope_violation"]);
+        assert!(r.findings[0].message.contains("scratch.txt"));
+        let cfg = Config {
+            transient_writes: vec![".sentrux/baseline.json".into()],
+            ignore: vec![".sentrux/".into()],
+            ..Config::default()
+        };
+        let r = review(&ctx(&["src/a.rs"], &["src/a.rs"], &[], true), &cfg);
+        assert_eq!(codes(&r), ["reserved_path"]);
     }
 
     #[test]

@@ -7,11 +7,11 @@ use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Config {
-    mode: String,
+pub struct Config {
+    pub mode: String,
 }
 
-struct Misbehaving;
+pub struct Misbehaving;
 
 impl Gate for Misbehaving {
     fn describe() -> GateSpec {
