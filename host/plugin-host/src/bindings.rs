@@ -10,7 +10,7 @@ wasmtime::component::bindgen!({
     path: "../../wit/plugin",
     imports: { default: async | trappable },
     exports: { default: async },
-    additional_derives: [serde::Serialize, serde::Deserialize],
+    additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
 });
 
 pub use dgov::plugin::types::*;

@@ -164,6 +164,13 @@ macro_rules! export_gate {
         $crate::__manifest!();
         #[cfg(target_arch = "wasm32")]
         $crate::__private::gate_world::__export_gate_world!($ty with_types_in $crate::__private::gate_world);
+        // Natively (unit tests, `cargo check`) nothing is exported; keep the implementation
+        // reachable so it is type-checked and not reported as dead code.
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            let _ = <$ty as $crate::gate::Gate>::check;
+            let _ = <$ty as $crate::gate::Gate>::describe;
+        };
     };
 }
 
@@ -174,6 +181,11 @@ macro_rules! export_tools {
         $crate::__manifest!();
         #[cfg(target_arch = "wasm32")]
         $crate::__private::tool_world::__export_tool_world!($ty with_types_in $crate::__private::tool_world);
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            let _ = <$ty as $crate::tool::Tools>::call;
+            let _ = <$ty as $crate::tool::Tools>::list_tools;
+        };
     };
 }
 
@@ -184,5 +196,10 @@ macro_rules! export_analyzer {
         $crate::__manifest!();
         #[cfg(target_arch = "wasm32")]
         $crate::__private::analyzer_world::__export_analyzer_world!($ty with_types_in $crate::__private::analyzer_world);
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            let _ = <$ty as $crate::analyzer::Analyzer>::analyze;
+            let _ = <$ty as $crate::analyzer::Analyzer>::describe;
+        };
     };
 }

@@ -104,15 +104,31 @@ impl Harness {
 
 /// Call tool `name` of a tool plugin with `root` as the granted root (read-write for tools
 /// that declare `writes`), returning the tool's answer.
-pub fn call_tool(plugin: &Plugin, root: &Path, name: &str, args: serde_json::Value) -> Result<String, PluginError> {
+pub fn call_tool(
+    plugin: &Plugin,
+    root: &Path,
+    name: &str,
+    args: serde_json::Value,
+) -> Result<String, PluginError> {
     let grant = Grant {
-        capabilities: [Capability::Log, Capability::FsRead, Capability::FsWrite].into_iter().collect(),
+        capabilities: [Capability::Log, Capability::FsRead, Capability::FsWrite]
+            .into_iter()
+            .collect(),
         exec: ExecPolicy::default(),
     };
-    let inv = Invocation { root: Some(root.to_path_buf()), grant, baseline_dir: None, limits: None };
-    let tools = block_on(plugin.list_tools(&inv)).unwrap_or_else(|e| panic!("list_tools: {e}")).value;
+    let inv = Invocation {
+        root: Some(root.to_path_buf()),
+        grant,
+        baseline_dir: None,
+        limits: None,
+    };
+    let tools = block_on(plugin.list_tools(&inv))
+        .unwrap_or_else(|e| panic!("list_tools: {e}"))
+        .value;
     let writes = tools.iter().any(|t| t.name == name && t.writes);
-    block_on(plugin.call_tool(&inv, name, &args.to_string(), writes)).unwrap_or_else(|e| panic!("calling {name}: {e}")).value
+    block_on(plugin.call_tool(&inv, name, &args.to_string(), writes))
+        .unwrap_or_else(|e| panic!("calling {name}: {e}"))
+        .value
 }
 
 /// Run an analyzer over `files` (relative to `root`) with `config`.
@@ -124,7 +140,9 @@ pub fn analyze(
 ) -> Result<dgov_plugin_host::bindings::Analysis, PluginError> {
     let inv = Invocation::read_only(root);
     let files: Vec<String> = files.iter().map(|f| (*f).to_owned()).collect();
-    block_on(plugin.analyze(&inv, &files, &config.to_string())).unwrap_or_else(|e| panic!("analyze: {e}")).value
+    block_on(plugin.analyze(&inv, &files, &config.to_string()))
+        .unwrap_or_else(|e| panic!("analyze: {e}"))
+        .value
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
