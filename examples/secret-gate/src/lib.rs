@@ -36,7 +36,11 @@ struct SecretGate;
 
 impl Gate for SecretGate {
     fn describe() -> GateSpec {
-        GateSpec::new("secret-gate", "rejects added lines matching configured patterns", &[Phase::Isolated, Phase::Preflight])
+        GateSpec::new(
+            "secret-gate",
+            "rejects added lines matching configured patterns",
+            &[Phase::Isolated, Phase::Preflight],
+        )
     }
 
     fn check(ctx: GateContext) -> Result<GateReport, PluginError> {
@@ -48,7 +52,9 @@ impl Gate for SecretGate {
         };
         let patterns = sources
             .iter()
-            .map(|p| Regex::new(p).map_err(|e| PluginError::InvalidInput(format!("pattern `{p}`: {e}"))))
+            .map(|p| {
+                Regex::new(p).map_err(|e| PluginError::InvalidInput(format!("pattern `{p}`: {e}")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let mut findings = Vec::new();
         for line in added_lines(&ctx)? {
@@ -69,7 +75,10 @@ mod tests {
 
     #[test]
     fn default_patterns_catch_keys_and_spare_ordinary_code() {
-        let patterns: Vec<Regex> = DEFAULT_PATTERNS.iter().map(|p| Regex::new(p).unwrap()).collect();
+        let patterns: Vec<Regex> = DEFAULT_PATTERNS
+            .iter()
+            .map(|p| Regex::new(p).unwrap())
+            .collect();
         assert!(first_match("let k = \"AKIAABCDEFGHIJKLMNOP\";", &patterns).is_some());
         assert!(first_match("-----BEGIN RSA PRIVATE KEY-----", &patterns).is_some());
         assert!(first_match("PASSWORD = \"hunter2\"", &patterns).is_some());

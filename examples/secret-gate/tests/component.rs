@@ -36,7 +36,9 @@ fn configured_patterns_replace_the_defaults() {
 #[test]
 fn unchanged_or_clean_changes_pass() {
     let gate = Harness::new().load_crate(env!("CARGO_MANIFEST_DIR"));
-    let report = GateCase::new().added_file("src/ok.rs", "fn main() {}\n").run(&gate);
+    let report = GateCase::new()
+        .added_file("src/ok.rs", "fn main() {}\n")
+        .run(&gate);
     assert_eq!(report.verdict, Verdict::Pass);
 }
 
@@ -48,5 +50,8 @@ fn a_bad_pattern_is_an_input_error_not_a_crash() {
         .config(serde_json::json!({ "patterns": ["("] }))
         .try_run(&gate)
         .expect("the plugin completes");
-    assert!(matches!(out, Err(dgov_plugin_test::PluginError::InvalidInput(_))), "{out:?}");
+    assert!(
+        matches!(out, Err(dgov_plugin_test::PluginError::InvalidInput(_))),
+        "{out:?}"
+    );
 }

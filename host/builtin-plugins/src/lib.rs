@@ -30,7 +30,9 @@ mod tests {
             .unwrap()
             .flatten()
             .filter(|e| e.path().join("Cargo.toml").exists())
-            .filter(|e| workspace.contains(&format!("\"plugins/{}\"", e.file_name().to_string_lossy())))
+            .filter(|e| {
+                workspace.contains(&format!("\"plugins/{}\"", e.file_name().to_string_lossy()))
+            })
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         expected.sort();

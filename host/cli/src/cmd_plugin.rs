@@ -70,7 +70,10 @@ pub fn run(args: PluginArgs, globals: &Globals) -> anyhow::Result<u8> {
 }
 
 fn builtins() -> Vec<(&'static str, &'static [u8])> {
-    dgov_builtin_plugins::BUILTIN.iter().map(|b| (b.name, b.bytes)).collect()
+    dgov_builtin_plugins::BUILTIN
+        .iter()
+        .map(|b| (b.name, b.bytes))
+        .collect()
 }
 
 fn caps(set: &BTreeSet<Capability>) -> Vec<&'static str> {
@@ -88,14 +91,20 @@ fn list(globals: &Globals) -> anyhow::Result<u8> {
                 Ok(b) => (path.display().to_string(), b),
                 Err(e) => {
                     broken += 1;
-                    rows.push(json!({ "source": path.display().to_string(), "error": e.to_string() }));
+                    rows.push(
+                        json!({ "source": path.display().to_string(), "error": e.to_string() }),
+                    );
                     continue;
                 }
             },
         };
         let stem = match &source {
             Source::BuiltIn { name, .. } => (*name).to_owned(),
-            Source::File(p) => p.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin").to_owned(),
+            Source::File(p) => p
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("plugin")
+                .to_owned(),
         };
         match meta::inspect(&bytes, &stem) {
             Ok(m) => {
@@ -119,16 +128,34 @@ fn list(globals: &Globals) -> anyhow::Result<u8> {
         }
     }
     if globals.json {
-        println!("{}", serde_json::to_string_pretty(&json!({ "plugins": rows }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "plugins": rows }))?
+        );
     } else {
-        println!("{:<20} {:<9} {:<9} {:<6} {:<30} GRANTED / REQUESTED", "NAME", "KIND", "VERSION", "WIT", "SOURCE");
+        println!(
+            "{:<20} {:<9} {:<9} {:<6} {:<30} GRANTED / REQUESTED",
+            "NAME", "KIND", "VERSION", "WIT", "SOURCE"
+        );
         for row in &rows {
             if let Some(err) = row.get("error") {
-                println!("{:<20} error: {}", row["source"].as_str().unwrap_or("?"), err.as_str().unwrap_or("?"));
+                println!(
+                    "{:<20} error: {}",
+                    row["source"].as_str().unwrap_or("?"),
+                    err.as_str().unwrap_or("?")
+                );
                 continue;
             }
             let list = |k: &str| {
-                row[k].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default()
+                row[k]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_default()
             };
             println!(
                 "{:<20} {:<9} {:<9} {:<6} {:<30} {} / {}",
@@ -142,11 +169,17 @@ fn list(globals: &Globals) -> anyhow::Result<u8> {
             );
         }
     }
-    Ok(if broken > 0 { exit::FAILURE } else { exit::SUCCESS })
+    Ok(if broken > 0 {
+        exit::FAILURE
+    } else {
+        exit::SUCCESS
+    })
 }
 
 fn describe(plugin: &Plugin, root: &Path) -> anyhow::Result<serde_json::Value> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let inv = Invocation::read_only(root);
     rt.block_on(async {
         Ok(match plugin.meta().kind {
@@ -171,13 +204,21 @@ fn check(file: &Path, globals: &Globals) -> anyhow::Result<u8> {
     let plugin = runtime
         .load_file(file)
         .map_err(|e| exit::with_code(exit::USAGE, anyhow::Error::new(e)))?;
-    let description = describe(&plugin, &globals.repo)
-        .map_err(|e| exit::with_code(exit::USAGE, e.context(format!("{}: describe failed", file.display()))))?;
+    let description = describe(&plugin, &globals.repo).map_err(|e| {
+        exit::with_code(
+            exit::USAGE,
+            e.context(format!("{}: describe failed", file.display())),
+        )
+    })?;
     let config = registry::load_config(&globals.repo).unwrap_or_else(|_| PluginsConfig::default());
     let m = plugin.meta();
     let (grant, limits) = registry::grant_for(m, plugin.origin(), &config, runtime.limits());
     let granted = grant.intersect(&m.capabilities);
-    let denied: BTreeSet<Capability> = m.capabilities.difference(&granted.capabilities).copied().collect();
+    let denied: BTreeSet<Capability> = m
+        .capabilities
+        .difference(&granted.capabilities)
+        .copied()
+        .collect();
     let doc = json!({
         "file": file.display().to_string(),
         "name": m.name,
@@ -200,7 +241,11 @@ fn check(file: &Path, globals: &Globals) -> anyhow::Result<u8> {
     } else {
         println!("{}: ok — a dgov {} plugin", file.display(), m.kind);
         println!("  name        {} {}", m.name, m.version);
-        println!("  contract    dgov:plugin@{} (this dgov: {})", m.wit_version, meta::WIT_VERSION);
+        println!(
+            "  contract    dgov:plugin@{} (this dgov: {})",
+            m.wit_version,
+            meta::WIT_VERSION
+        );
         println!("  requests    {}", caps(&m.capabilities).join(", "));
         println!("  granted     {}", caps(&granted.capabilities).join(", "));
         if !denied.is_empty() {
@@ -219,19 +264,32 @@ fn new(args: NewArgs, globals: &Globals) -> anyhow::Result<u8> {
     if !meta::is_plain_name(&args.name) {
         bail!(exit::with_code(
             exit::USAGE,
-            anyhow::anyhow!("plugin name `{}` must be 1-64 characters of letters, digits, `-` and `_`", args.name)
+            anyhow::anyhow!(
+                "plugin name `{}` must be 1-64 characters of letters, digits, `-` and `_`",
+                args.name
+            )
         ));
     }
-    let dir = args.dir.clone().unwrap_or_else(|| globals.repo.join(&args.name));
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| globals.repo.join(&args.name));
     if dir.join("Cargo.toml").exists() {
         return Err(exit::with_code(
             exit::USAGE,
-            anyhow::anyhow!("{} already contains a Cargo.toml; choose another --dir", dir.display()),
+            anyhow::anyhow!(
+                "{} already contains a Cargo.toml; choose another --dir",
+                dir.display()
+            ),
         ));
     }
     let sdk = args.sdk.clone().or_else(|| {
         let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sdk");
-        built_from.join("guest/Cargo.toml").exists().then(|| built_from.canonicalize().ok()).flatten()
+        built_from
+            .join("guest/Cargo.toml")
+            .exists()
+            .then(|| built_from.canonicalize().ok())
+            .flatten()
     });
     let files = crate::scaffold::files(&args.name, kind_of(args.kind), sdk.as_deref());
     for (rel, content) in &files {
@@ -241,13 +299,28 @@ fn new(args: NewArgs, globals: &Globals) -> anyhow::Result<u8> {
         std::fs::write(&path, content).with_context(|| format!("writing {}", path.display()))?;
     }
     if globals.json {
-        println!("{}", json!({ "created": dir.display().to_string(), "files": files.iter().map(|(p, _)| p).collect::<Vec<_>>() }));
+        println!(
+            "{}",
+            json!({ "created": dir.display().to_string(), "files": files.iter().map(|(p, _)| p).collect::<Vec<_>>() })
+        );
     } else {
-        println!("created {} plugin `{}` in {}", kind_of(args.kind), args.name, dir.display());
-        println!("  cargo test                                       # unit test + the built component in the sandbox");
-        println!("  cargo build --target wasm32-wasip2 --release     # the plugin: target/wasm32-wasip2/release/{}.wasm", args.name.replace('-', "_"));
+        println!(
+            "created {} plugin `{}` in {}",
+            kind_of(args.kind),
+            args.name,
+            dir.display()
+        );
+        println!(
+            "  cargo test                                       # unit test + the built component in the sandbox"
+        );
+        println!(
+            "  cargo build --target wasm32-wasip2 --release     # the plugin: target/wasm32-wasip2/release/{}.wasm",
+            args.name.replace('-', "_")
+        );
         if sdk.is_none() {
-            println!("  note: no local dgov sdk/ found; the crate depends on dgov-sdk from crates.io (or pass --sdk PATH)");
+            println!(
+                "  note: no local dgov sdk/ found; the crate depends on dgov-sdk from crates.io (or pass --sdk PATH)"
+            );
         }
     }
     Ok(exit::SUCCESS)

@@ -10,10 +10,19 @@ use dgov_plugin_host::PluginKind;
 pub fn files(name: &str, kind: PluginKind, sdk: Option<&Path>) -> Vec<(String, String)> {
     let (sdk_dep, harness_dep) = match sdk {
         Some(dir) => (
-            format!("dgov-sdk = {{ path = {:?} }}", dir.join("guest").display().to_string()),
-            format!("dgov-plugin-test = {{ path = {:?} }}", dir.join("harness").display().to_string()),
+            format!(
+                "dgov-sdk = {{ path = {:?} }}",
+                dir.join("guest").display().to_string()
+            ),
+            format!(
+                "dgov-plugin-test = {{ path = {:?} }}",
+                dir.join("harness").display().to_string()
+            ),
         ),
-        None => ("dgov-sdk = \"0.1\"".to_owned(), "dgov-plugin-test = \"0.1\"".to_owned()),
+        None => (
+            "dgov-sdk = \"0.1\"".to_owned(),
+            "dgov-plugin-test = \"0.1\"".to_owned(),
+        ),
     };
     let ident = name.replace('-', "_");
     let cargo = format!(

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn dgov(repo: &Path, args: &[&str]) -> Output {
@@ -13,7 +16,10 @@ fn dgov(repo: &Path, args: &[&str]) -> Output {
         .arg("-C")
         .arg(repo)
         .args(args)
-        .env("DGOV_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-component-cache"))
+        .env(
+            "DGOV_CACHE_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-component-cache"),
+        )
         .output()
         .unwrap()
 }
@@ -40,7 +46,11 @@ fn json(out: &Output) -> serde_json::Value {
 fn list_shows_builtin_and_repository_plugins_with_their_grants() {
     let repo = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(repo.path().join(".dgov/plugins")).unwrap();
-    std::fs::copy(built("secret-gate"), repo.path().join(".dgov/plugins/secret_gate.wasm")).unwrap();
+    std::fs::copy(
+        built("secret-gate"),
+        repo.path().join(".dgov/plugins/secret_gate.wasm"),
+    )
+    .unwrap();
     std::fs::copy(built("probe-tool"), repo.path().join("probe.wasm")).unwrap();
     std::fs::write(
         repo.path().join(".dgov/project.toml"),
@@ -49,51 +59,100 @@ fn list_shows_builtin_and_repository_plugins_with_their_grants() {
     .unwrap();
 
     let out = dgov(repo.path(), &["--json", "plugin", "list"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc = json(&out);
     let plugins = doc["plugins"].as_array().unwrap();
-    let by_name = |n: &str| plugins.iter().find(|p| p["name"] == n).unwrap_or_else(|| panic!("{n} not listed: {doc}"));
+    let by_name = |n: &str| {
+        plugins
+            .iter()
+            .find(|p| p["name"] == n)
+            .unwrap_or_else(|| panic!("{n} not listed: {doc}"))
+    };
     assert_eq!(by_name("scope-gate")["source"], "built-in");
     let secret = by_name("secret-gate");
     assert_eq!(secret["kind"], "gate");
     assert_eq!(secret["wit_version"], "0.1.1");
-    assert!(secret["source"].as_str().unwrap().ends_with(".dgov/plugins/secret_gate.wasm"));
+    assert!(
+        secret["source"]
+            .as_str()
+            .unwrap()
+            .ends_with(".dgov/plugins/secret_gate.wasm")
+    );
     let probe = by_name("probe-tool");
-    assert_eq!(probe["granted"], serde_json::json!(["log", "fs-read", "exec"]));
-    assert_eq!(probe["requested"], serde_json::json!(["log", "fs-read", "fs-write", "exec", "network"]));
+    assert_eq!(
+        probe["granted"],
+        serde_json::json!(["log", "fs-read", "exec"])
+    );
+    assert_eq!(
+        probe["requested"],
+        serde_json::json!(["log", "fs-read", "fs-write", "exec", "network"])
+    );
 
     // text output has the same rows
     let text = dgov(repo.path(), &["plugin", "list"]);
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.contains("secret-gate") && text.contains("built-in"), "{text}");
+    assert!(
+        text.contains("secret-gate") && text.contains("built-in"),
+        "{text}"
+    );
 }
 
 #[test]
 fn list_reports_a_broken_plugin_file_and_exits_1() {
     let repo = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(repo.path().join(".dgov/plugins")).unwrap();
-    std::fs::write(repo.path().join(".dgov/plugins/junk.wasm"), b"not wasm at all").unwrap();
+    std::fs::write(
+        repo.path().join(".dgov/plugins/junk.wasm"),
+        b"not wasm at all",
+    )
+    .unwrap();
     let out = dgov(repo.path(), &["plugin", "list"]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("junk.wasm") && text.contains("not a WebAssembly file"), "{text}");
+    assert!(
+        text.contains("junk.wasm") && text.contains("not a WebAssembly file"),
+        "{text}"
+    );
 }
 
 #[test]
 fn check_validates_and_prints_requested_capabilities() {
     let repo = tempfile::tempdir().unwrap();
     let wasm = built("probe-tool");
-    let out = dgov(repo.path(), &["--json", "plugin", "check", wasm.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = dgov(
+        repo.path(),
+        &["--json", "plugin", "check", wasm.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc = json(&out);
     assert_eq!(doc["name"], "probe-tool");
     assert_eq!(doc["kind"], "tool");
-    assert_eq!(doc["not_granted"], serde_json::json!(["fs-write", "exec", "network"]));
-    assert!(doc["describe"]["tools"].as_array().unwrap().iter().any(|t| t["name"] == "noop"));
+    assert_eq!(
+        doc["not_granted"],
+        serde_json::json!(["fs-write", "exec", "network"])
+    );
+    assert!(
+        doc["describe"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "noop")
+    );
 
     let text = dgov(repo.path(), &["plugin", "check", wasm.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.contains("requests    log, fs-read, fs-write, exec, network"), "{text}");
+    assert!(
+        text.contains("requests    log, fs-read, fs-write, exec, network"),
+        "{text}"
+    );
     assert!(text.contains("[plugins.grants.probe-tool]"), "{text}");
 }
 
@@ -105,7 +164,10 @@ fn check_refuses_what_is_not_a_plugin_with_exit_2() {
     let out = dgov(repo.path(), &["plugin", "check", bogus.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("core WebAssembly module") && err.contains("wasm32-wasip2"), "{err}");
+    assert!(
+        err.contains("core WebAssembly module") && err.contains("wasm32-wasip2"),
+        "{err}"
+    );
     let out = dgov(repo.path(), &["plugin", "check", "missing.wasm"]);
     assert_eq!(out.status.code(), Some(2));
 }
@@ -117,9 +179,17 @@ fn check_refuses_what_is_not_a_plugin_with_exit_2() {
 fn new_scaffolds_crates_that_build_and_pass_their_own_tests() {
     let dir = tempfile::tempdir().unwrap();
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scaffold-target");
-    for (name, kind) in [("long-lines", "gate"), ("word-count", "tool"), ("file-size", "analyzer")] {
+    for (name, kind) in [
+        ("long-lines", "gate"),
+        ("word-count", "tool"),
+        ("file-size", "analyzer"),
+    ] {
         let out = dgov(dir.path(), &["plugin", "new", name, "--kind", kind]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let crate_dir = dir.path().join(name);
         std::fs::copy(workspace().join("Cargo.lock"), crate_dir.join("Cargo.lock")).unwrap();
         let test = Command::new(env!("CARGO"))
@@ -139,15 +209,30 @@ fn new_scaffolds_crates_that_build_and_pass_their_own_tests() {
         assert!(stdout.contains("test result: ok. 1 passed"), "{stdout}");
 
         // and the component it builds passes `dgov plugin check`
-        let wasm = target.join("wasm32-wasip2/plugin").join(format!("{}.wasm", name.replace('-', "_")));
-        let check = dgov(dir.path(), &["--json", "plugin", "check", wasm.to_str().unwrap()]);
-        assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+        let wasm = target
+            .join("wasm32-wasip2/plugin")
+            .join(format!("{}.wasm", name.replace('-', "_")));
+        let check = dgov(
+            dir.path(),
+            &["--json", "plugin", "check", wasm.to_str().unwrap()],
+        );
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
         assert_eq!(json(&check)["kind"], kind);
         assert_eq!(json(&check)["name"], name);
     }
     // an existing crate is not overwritten
-    let again = dgov(dir.path(), &["plugin", "new", "long-lines", "--kind", "gate"]);
+    let again = dgov(
+        dir.path(),
+        &["plugin", "new", "long-lines", "--kind", "gate"],
+    );
     assert_eq!(again.status.code(), Some(2));
-    let bad = dgov(dir.path(), &["plugin", "new", "bad name!", "--kind", "gate"]);
+    let bad = dgov(
+        dir.path(),
+        &["plugin", "new", "bad name!", "--kind", "gate"],
+    );
     assert_eq!(bad.status.code(), Some(2));
 }
