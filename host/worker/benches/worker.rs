@@ -41,6 +41,8 @@ fn spec(worktree: &Path, base_url: &str) -> AttemptSpec {
         retry_context: None,
         record_to: None,
         request_timeout_s: 5,
+        shell_timeout_ms: 60_000,
+        require_tests_before_done: false,
     }
 }
 

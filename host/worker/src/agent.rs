@@ -69,6 +69,7 @@ pub async fn run(
     ];
     let mut usage = Usage::default();
     let (mut warned, mut finalizing, mut stopping, mut nudged) = (false, false, false, false);
+    let mut tests_passed = false;
     for i in 0..budget {
         let left = budget - i;
         if i >= warn_at && !warned {
@@ -233,6 +234,17 @@ pub async fn run(
                     duration_ms: 0.0,
                     activity: Vec::new(),
                 },
+                Ok(_) if name == "done" && spec.require_tests_before_done && !tests_passed => {
+                    let msg = "Error: Settlement retry after a test failure requires a successful run_tests() call before done.";
+                    crate::tools::ToolResult {
+                        text: msg.to_string(),
+                        failed: true,
+                        raw_chars: msg.len(),
+                        clipped: false,
+                        duration_ms: 0.0,
+                        activity: Vec::new(),
+                    }
+                }
                 Ok(_) if name == "done" && tools.has("done") => {
                     let summary = args
                         .get("summary")
@@ -252,6 +264,9 @@ pub async fn run(
                 }
                 Ok(a) => tools.call(&name, a).await,
             };
+            if name == "run_tests" && !result.failed && result.text.ends_with("EXIT:0") {
+                tests_passed = true;
+            }
             let mut ev = base;
             ev["status"] = json!(if result.failed { "failed" } else { "success" });
             ev["activity"] = json!(result.activity);

@@ -114,9 +114,20 @@ pub struct AttemptSpec {
     pub record_to: Option<PathBuf>,
     /// Per-request timeout in seconds.
     pub request_timeout_s: u64,
+    /// Wall clock of one shell command of a tool (run_bash, run_tests), in milliseconds;
+    /// the process group is killed when it runs out.
+    #[serde(default = "default_shell_timeout")]
+    pub shell_timeout_ms: u32,
+    /// Set on a retry after a test failure: `done` is refused until `run_tests` passed.
+    #[serde(default)]
+    pub require_tests_before_done: bool,
 }
 
-/// Default wall clock for one shell command of a tool.
+fn default_shell_timeout() -> u32 {
+    SHELL_TIMEOUT_MS
+}
+
+/// Default wall clock for one shell command of a tool (as the original: 60 s).
 pub const SHELL_TIMEOUT_MS: u32 = 60_000;
 
 /// The task fields the governor resolves from the compiled plan.

@@ -113,6 +113,8 @@ impl SubprocessWorker {
                     retry_context: None,
                     record_to: None,
                     request_timeout_s: 600,
+                    shell_timeout_ms: crate::spec::SHELL_TIMEOUT_MS,
+                    require_tests_before_done: false,
                 },
             );
         }
@@ -143,6 +145,12 @@ impl SubprocessWorker {
         spec.record_to = self.record_dir.clone();
         if attempt.attempt > 1 {
             spec.retry_context = previous_error(&attempt.root, &attempt.plan, &attempt.task.id);
+            // After a failing test verdict the retry must show a passing run_tests first.
+            spec.require_tests_before_done = !spec.test_targets.is_empty()
+                && spec.retry_context.as_deref().is_some_and(|e| {
+                    let e = e.to_lowercase();
+                    e.contains("tests_failed") || e.contains("test failure")
+                });
         }
         Ok(spec)
     }

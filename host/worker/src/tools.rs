@@ -14,7 +14,7 @@ use dgov_plugin_host::{
 use serde_json::{Value, json};
 
 use crate::WorkerError;
-use crate::spec::{AttemptSpec, SHELL_TIMEOUT_MS};
+use crate::spec::AttemptSpec;
 
 /// Longest result the model sees, notice included.
 pub const MAX_RESULT_CHARS: usize = 12_000;
@@ -118,8 +118,8 @@ pub fn grant(spec: &AttemptSpec) -> Grant {
                 "LOGNAME".to_string(),
             ]
             .into(),
-            default_timeout: Duration::from_millis(SHELL_TIMEOUT_MS as u64),
-            max_timeout: Duration::from_millis(SHELL_TIMEOUT_MS as u64),
+            default_timeout: Duration::from_millis(u64::from(spec.shell_timeout_ms)),
+            max_timeout: Duration::from_millis(u64::from(spec.shell_timeout_ms)),
             max_output_bytes: 1024 * 1024,
         },
     }
@@ -141,7 +141,8 @@ impl ToolBox {
             grant: grant(spec),
             baseline_dir: None,
             limits: Some(Limits {
-                deadline: Duration::from_millis(SHELL_TIMEOUT_MS as u64) + Duration::from_secs(30),
+                deadline: Duration::from_millis(u64::from(spec.shell_timeout_ms))
+                    + Duration::from_secs(30),
                 ..Limits::default()
             }),
         };
@@ -161,7 +162,7 @@ impl ToolBox {
                 "test_cmd": spec.test_cmd,
                 "test_targets": spec.test_targets,
                 "policy": spec.policy,
-                "timeout_ms": SHELL_TIMEOUT_MS,
+                "timeout_ms": spec.shell_timeout_ms,
             }),
             worktree: spec.worktree.clone(),
         })

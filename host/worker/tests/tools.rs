@@ -41,6 +41,8 @@ fn spec(worktree: &Path, policy: PolicySpec) -> AttemptSpec {
         retry_context: None,
         record_to: None,
         request_timeout_s: 5,
+        shell_timeout_ms: 60_000,
+        require_tests_before_done: false,
     }
 }
 
@@ -482,4 +484,86 @@ async fn long_results_are_clipped_to_12000_characters() {
         r.text
             .ends_with("[tool output truncated for prompt budget]")
     );
+}
+
+#[tokio::test]
+async fn a_command_past_its_time_limit_is_an_error_result_and_its_group_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let mut s = spec(d, PolicySpec::default());
+    s.shell_timeout_ms = 500;
+    let rt = tools::runtime().unwrap();
+    let plugin = tools::load_plugin(rt).unwrap();
+    let mut tb = ToolBox::open(&plugin, &s).await.unwrap();
+    let started = std::time::Instant::now();
+    // The background child would write the marker after 3 s if the group survived.
+    let r = tb
+        .call(
+            "run_bash",
+            &json!({"cmd": "(sleep 3; echo late > marker.txt) & sleep 10"}),
+        )
+        .await;
+    assert!(r.failed, "{}", r.text);
+    assert!(r.text.contains("timed out"), "{}", r.text);
+    assert_eq!(r.error_kind(), "timeout");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The session keeps working after the timeout.
+    let ok = tb.call("list_dir", &json!({})).await;
+    assert!(!ok.failed, "{}", ok.text);
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    assert!(
+        !d.join("marker.txt").exists(),
+        "the whole process group was killed"
+    );
+}
+
+fn completion(n: u32, name: &str, args: Value) -> Value {
+    json!({"response": {"id": format!("c{n}"), "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
+            "tool_calls": [{"id": format!("call{n}"), "type": "function",
+                "function": {"name": name, "arguments": args.to_string()}}]}}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}}})
+}
+
+#[tokio::test]
+async fn after_a_test_failure_done_waits_for_a_passing_run_tests() {
+    let f = fixture(PolicySpec::default()).await;
+    let tapes = tempfile::tempdir().unwrap();
+    let tape = json!({"task": "t", "attempts": {"2": [
+        completion(1, "done", json!({"summary": "too early"})),
+        completion(2, "run_tests", json!({})),
+        completion(3, "done", json!({"summary": "verified"})),
+    ]}});
+    std::fs::write(tapes.path().join("t.json"), tape.to_string()).unwrap();
+    let mut s = spec(f.dir.path(), PolicySpec::default());
+    s.attempt = 2;
+    s.require_tests_before_done = true;
+    s.provider = ProviderSpec {
+        name: "replay".into(),
+        base_url: format!("replay:{}", tapes.path().display()),
+        api_key_env: String::new(),
+    };
+    let mut chat = dgov_worker::entry::chat_for(&s).unwrap();
+    let mut tb = f.tools;
+    let mut lines = Vec::new();
+    let (outcome, usage) =
+        dgov_worker::agent::run(&s, "sys".into(), &mut chat, &mut tb, &mut |l| lines.push(l)).await;
+    assert_eq!(
+        outcome,
+        dgov_worker::agent::Outcome::Done {
+            summary: "verified".into()
+        }
+    );
+    assert_eq!(usage.prompt_tokens, 30, "usage summed over the three calls");
+    let results: Vec<&Value> = lines
+        .iter()
+        .filter_map(|l| match l {
+            dgov_worker::Line::WorkerEvent { kind, content } if kind == "result" => Some(content),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results[0]["status"], "failed", "the early done was refused");
+    assert_eq!(results[1]["tool"], "run_tests");
+    assert_eq!(results[1]["status"], "success");
 }
