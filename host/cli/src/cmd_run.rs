@@ -199,9 +199,21 @@ pub fn run(args: RunArgs, g: &Globals) -> anyhow::Result<u8> {
     } else {
         Arc::new(PlainProgress)
     };
+    // Settlement: the WASM gate pipeline under the repository's [settlement] policy;
+    // DGOV_SETTLEMENT=accept-all bypasses it (tests of the runner itself).
+    let settlement: Arc<dyn dgov_runner::Settlement> =
+        if std::env::var("DGOV_SETTLEMENT").is_ok_and(|v| v == "accept-all") {
+            Arc::new(AcceptAll)
+        } else {
+            let runtime = dgov_plugin_host::Runtime::new(Default::default())
+                .map_err(|e| anyhow::anyhow!("starting the plugin runtime: {e}"))?;
+            Arc::new(dgov_settlement::GateSettlement::new(Arc::new(
+                dgov_settlement::Pipeline::new(dgov_settlement::Gates::new(Arc::new(runtime))),
+            )))
+        };
     let deps = RunDeps {
         worker,
-        settlement: Arc::new(AcceptAll),
+        settlement,
         progress: progress.clone(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

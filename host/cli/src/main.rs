@@ -8,11 +8,12 @@ mod cmd_demo;
 mod cmd_fix;
 mod cmd_ledger;
 mod cmd_plan;
+mod cmd_plugin;
 mod cmd_run;
+mod cmd_settlement;
 mod cmd_status;
 mod cmd_watch;
 mod cmd_worker;
-mod cmd_plugin;
 mod exit;
 mod scaffold;
 
@@ -73,6 +74,14 @@ enum Command {
     Demo(cmd_demo::DemoArgs),
     /// Fix something in a few files: a one-task plan, run and archived when it lands.
     Fix(cmd_fix::FixArgs),
+    /// Settlement policy: `settlement show` prints each phase's gates.
+    Settlement(cmd_settlement::SettlementArgs),
+    /// Run the structural and isolated settlement gates on local, uncommitted changes.
+    Preflight(cmd_settlement::PreflightArgs),
+    /// Named verification recipes from [verify.<name>]: list them or run one.
+    Verify(cmd_settlement::VerifyArgs),
+    /// Check local changes against claimed paths (structural review preview).
+    Scope(cmd_settlement::ScopeArgs),
     /// One LLM worker attempt (internal: launched by `dgov run`).
     #[command(hide = true)]
     Worker(cmd_worker::WorkerArgs),
@@ -114,6 +123,10 @@ fn main() -> ExitCode {
         Some(Command::Demo(a)) => cmd_demo::run(a, &globals),
         Some(Command::Fix(a)) => cmd_fix::run(a, &globals),
         Some(Command::Worker(a)) => cmd_worker::run(a, &globals),
+        Some(Command::Settlement(a)) => cmd_settlement::run_settlement(a, &globals),
+        Some(Command::Preflight(a)) => cmd_settlement::run_preflight(a, &globals),
+        Some(Command::Verify(a)) => cmd_settlement::run_verify(a, &globals),
+        Some(Command::Scope(a)) => cmd_settlement::run_scope(a, &globals),
     };
     exit::report(result, &globals)
 }
