@@ -12,8 +12,14 @@ pub const CHECK_NO_RULES_EXIT: u8 = 1;
 /// Exit code of `gate` when the baseline is missing or unreadable.
 pub const GATE_NO_BASELINE_EXIT: u8 = 1;
 
-/// `sentrux check`: header, quality, then `✓ All rules pass` or the violations.
-pub fn render_check_text(report: &Report, outcome: &RulesOutcome) -> String {
+/// `sentrux check`: header, quality, then `✓ All rules pass` or the violations of
+/// [`Report::rules`] (a report scanned without rules checks nothing and passes).
+pub fn render_check_text(report: &Report) -> String {
+    let empty = RulesOutcome {
+        rules_checked: 0,
+        violations: Vec::new(),
+    };
+    let outcome = report.rules.as_ref().unwrap_or(&empty);
     let mut s = String::new();
     let _ = writeln!(s, "sentrux check — {} rules checked", outcome.rules_checked);
     let _ = writeln!(s, "Quality: {}", report.quality);

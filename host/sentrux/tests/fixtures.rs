@@ -183,7 +183,7 @@ fn layer_and_boundary_violations_are_reported_with_their_edges() {
         ]
     );
     assert_eq!(outcome.exit_code(), 1);
-    let text = render_check_text(&r, &outcome);
+    let text = render_check_text(&r);
     assert_eq!(
         text,
         format!(
@@ -205,7 +205,7 @@ fn layer_and_boundary_violations_are_reported_with_their_edges() {
     let outcome = r.rules.clone().unwrap();
     assert!(outcome.passed());
     assert_eq!(outcome.exit_code(), 0);
-    assert!(render_check_text(&r, &outcome).ends_with("✓ All rules pass\n"));
+    assert!(render_check_text(&r).ends_with("✓ All rules pass\n"));
 }
 
 #[test]

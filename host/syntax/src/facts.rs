@@ -201,6 +201,27 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// One match of a tree-sitter query run by the host for a plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryMatch {
+    /// Index of the pattern (in query source order) that matched.
+    pub pattern: u32,
+    pub captures: Vec<Capture>,
+}
+
+/// A captured node: `@name`, its text, node kind and position (1-based lines/columns).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capture {
+    pub name: String,
+    pub text: String,
+    pub kind: String,
+    pub start_line: u32,
+    pub start_column: u32,
+    pub end_line: u32,
+    pub start_byte: u32,
+    pub end_byte: u32,
+}
+
 /// FNV-1a 64: a tiny, stable, platform-independent hash for body fingerprints. Not
 /// cryptographic; fingerprints only need to be stable across machines and releases.
 #[derive(Debug, Clone, Copy)]

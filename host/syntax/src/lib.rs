@@ -39,4 +39,4 @@ pub use facts::{
     SymbolKind, SyntaxError,
 };
 #[cfg(feature = "parse")]
-pub use parse::{ParseError, parse_as, parse_file};
+pub use parse::{MAX_MATCHES, ParseError, parse_as, parse_file, parse_pair, query};

@@ -165,3 +165,84 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn queries_return_named_captures_with_positions() {
+    let src = b"def a():\n    pass\n\n\nclass K:\n    def b(self):\n        pass\n";
+    let matches = dgov_syntax::query(
+        "m.py",
+        src,
+        "(function_definition name: (identifier) @func.name)",
+    )
+    .unwrap();
+    let got: Vec<(&str, &str, u32, u32)> = matches
+        .iter()
+        .flat_map(|m| m.captures.iter())
+        .map(|c| {
+            (
+                c.name.as_str(),
+                c.text.as_str(),
+                c.start_line,
+                c.start_column,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![("func.name", "a", 1, 5), ("func.name", "b", 6, 9)]
+    );
+}
+
+#[test]
+fn an_invalid_query_is_a_typed_error_naming_the_position() {
+    let err = dgov_syntax::query("m.go", b"package p\n", "(no_such_node) @x").unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("query for m.go (go) is invalid at 1:"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn parse_pair_gives_the_same_facts_as_two_separate_parses() {
+    let before = include_str!("fixtures/sample.py");
+    let edits = [
+        before.replace("total -= 1", "total -= 2"),
+        format!("import re\n\n{before}"),
+        before.replace("def _helper(x):\n    return x\n", ""),
+        format!("{before}\ndef tail():\n    pass\n"),
+        String::new(),
+        before.replace("def process(", "def process(:"),
+    ];
+    for after in &edits {
+        let (a, b) = dgov_syntax::parse_pair("p.py", before.as_bytes(), after.as_bytes()).unwrap();
+        assert_eq!(a, parse_file("p.py", before.as_bytes()).unwrap());
+        assert_eq!(
+            b,
+            parse_file("p.py", after.as_bytes()).unwrap(),
+            "after:\n{after}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn parse_pair_matches_fresh_parses_under_random_edits(
+        start in 0usize..1200, len in 0usize..80, insert in "[a-z(){}:\\n =]{0,30}", ext in 0usize..4
+    ) {
+        let path = ["e.py", "e.rs", "e.ts", "e.go"][ext];
+        let before = match ext {
+            0 => include_str!("fixtures/sample.py"),
+            1 => include_str!("fixtures/sample.rs"),
+            2 => include_str!("fixtures/sample.ts"),
+            _ => include_str!("fixtures/sample.go"),
+        };
+        let start = start.min(before.len());
+        let end = (start + len).min(before.len());
+        let after = format!("{}{}{}", &before[..start], insert, &before[end..]);
+        let (_, b) = dgov_syntax::parse_pair(path, before.as_bytes(), after.as_bytes()).unwrap();
+        prop_assert_eq!(b, parse_file(path, after.as_bytes()).unwrap());
+    }
+}

@@ -3,32 +3,24 @@
 
 use tree_sitter::Node;
 
-use super::{lang, line_of, preorder, text, tokens};
+use super::{line_of, text, tokens};
 use crate::facts::{ImportFacts, ImportKind, Language};
 
-/// Imports in source order, and every name called in the file (one walk for both).
-pub(super) fn extract(
+/// Records the import at `node`, if it is one. Called for every named node of the file
+/// (imports nest inside blocks: Rust fn-local `use`, Python imports in functions).
+pub(super) fn visit(
     language: Language,
-    root: Node<'_>,
+    node: Node<'_>,
+    kind: &str,
     src: &[u8],
-) -> (Vec<ImportFacts>, Vec<String>) {
-    let mut out = Vec::new();
-    let mut calls = Vec::new();
-    preorder(root, |node| {
-        let kind = node.kind();
-        calls.extend(lang::call_name(node, kind, src));
-        match language {
-            Language::Rust => rust(node, kind, src, &mut out),
-            Language::Python => python(node, kind, src, &mut out),
-            Language::Go => go(node, kind, src, &mut out),
-            _ => js(node, kind, src, &mut out),
-        }
-        // Imports nest inside blocks (Rust fn-local `use`, Python imports in functions).
-        true
-    });
-    calls.sort();
-    calls.dedup();
-    (out, calls)
+    out: &mut Vec<ImportFacts>,
+) {
+    match language {
+        Language::Rust => rust(node, kind, src, out),
+        Language::Python => python(node, kind, src, out),
+        Language::Go => go(node, kind, src, out),
+        _ => js(node, kind, src, out),
+    }
 }
 
 fn import(specifier: String, names: Vec<String>, node: Node<'_>) -> ImportFacts {

@@ -7,6 +7,7 @@
 
 mod imports;
 mod lang;
+mod query;
 mod symbols;
 mod tokens;
 
@@ -14,7 +15,9 @@ use std::cell::RefCell;
 
 use tree_sitter::{Node, Parser, TreeCursor};
 
-use crate::facts::{FileFacts, FunctionFacts, Language, SyntaxError};
+pub use query::{MAX_MATCHES, query};
+
+use crate::facts::{FileFacts, Fingerprint, FunctionFacts, ImportFacts, Language, SyntaxError};
 
 /// Why a file could not be parsed at all. Syntax errors are not failures: they are
 /// reported in [`FileFacts::syntax_errors`].
@@ -32,6 +35,16 @@ pub enum ParseError {
     },
     #[error("{path}: the parser gave up on this file")]
     ParserFailed { path: String },
+    #[error(
+        "query for {path} ({language}) is invalid at {line}:{column}: {message}; check node and field names against the {language} grammar"
+    )]
+    Query {
+        path: String,
+        language: &'static str,
+        line: u32,
+        column: u32,
+        message: String,
+    },
 }
 
 /// Recursion cap for the complexity and definition walks; deeper code is still parsed
@@ -56,7 +69,89 @@ pub fn parse_file(path: &str, bytes: &[u8]) -> Result<FileFacts, ParseError> {
 
 /// Like [`parse_file`] with the language given explicitly.
 pub fn parse_as(language: Language, path: &str, bytes: &[u8]) -> Result<FileFacts, ParseError> {
-    let tree = PARSERS.with(|cell| {
+    let tree = parse_tree(language, path, bytes, None)?;
+    Ok(facts_from_tree(language, &tree, bytes))
+}
+
+/// Parses two versions of one file (say, task base and candidate). The second parse reuses
+/// the first tree through tree-sitter's incremental parsing, with the differing middle of
+/// the two texts as the edit, which makes it much cheaper when the versions are close.
+pub fn parse_pair(
+    path: &str,
+    before: &[u8],
+    after: &[u8],
+) -> Result<(FileFacts, FileFacts), ParseError> {
+    let language = Language::from_path(path).ok_or_else(|| ParseError::UnsupportedLanguage {
+        path: path.to_string(),
+    })?;
+    let mut old = parse_tree(language, path, before, None)?;
+    // Extract before editing: an edited tree has its positions shifted to the new text.
+    let before_facts = facts_from_tree(language, &old, before);
+    let prefix = before.iter().zip(after).take_while(|(a, b)| a == b).count();
+    let max_suffix = before.len().min(after.len()) - prefix;
+    let suffix = before
+        .iter()
+        .rev()
+        .zip(after.iter().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == b)
+        .count();
+    old.edit(&tree_sitter::InputEdit {
+        start_byte: prefix,
+        old_end_byte: before.len() - suffix,
+        new_end_byte: after.len() - suffix,
+        start_position: point_at(before, prefix),
+        old_end_position: point_at(before, before.len() - suffix),
+        new_end_position: point_at(after, after.len() - suffix),
+    });
+    let mut new = parse_tree(language, path, after, Some(&old))?;
+    if new.root_node().has_error() {
+        // Error recovery can differ between incremental and fresh parses; a broken file
+        // gets a fresh parse so its syntax errors never depend on what came before.
+        new = parse_tree(language, path, after, None)?;
+    }
+    Ok((before_facts, facts_from_tree(language, &new, after)))
+}
+
+/// Row and byte column of a byte offset, as tree-sitter counts them.
+fn point_at(bytes: &[u8], offset: usize) -> tree_sitter::Point {
+    let head = &bytes[..offset.min(bytes.len())];
+    let row = head.iter().filter(|&&b| b == b'\n').count();
+    let column = head.iter().rev().take_while(|&&b| b != b'\n').count();
+    tree_sitter::Point { row, column }
+}
+
+fn facts_from_tree(language: Language, tree: &tree_sitter::Tree, bytes: &[u8]) -> FileFacts {
+    let root = tree.root_node();
+    let mut ex = Extractor {
+        language,
+        src: bytes,
+        functions: Vec::new(),
+        imports: Vec::new(),
+        calls: Vec::new(),
+        digests: tokens::DigestCache::default(),
+    };
+    ex.walk(&mut root.walk(), &mut Vec::new(), 0);
+    ex.calls.sort();
+    ex.calls.dedup();
+    FileFacts {
+        language: Some(language),
+        lines: count_lines(bytes),
+        symbols: symbols::extract(language, root, bytes, &ex.digests),
+        functions: ex.functions,
+        imports: ex.imports,
+        syntax_errors: syntax_errors(root, bytes),
+        calls: ex.calls,
+    }
+}
+
+pub(crate) fn parse_tree(
+    language: Language,
+    path: &str,
+    bytes: &[u8],
+    old: Option<&tree_sitter::Tree>,
+) -> Result<tree_sitter::Tree, ParseError> {
+    PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
         let idx = match parsers.iter().position(|(l, _)| *l == language) {
             Some(idx) => idx,
@@ -75,28 +170,10 @@ pub fn parse_as(language: Language, path: &str, bytes: &[u8]) -> Result<FileFact
         };
         parsers[idx]
             .1
-            .parse(bytes, None)
+            .parse(bytes, old)
             .ok_or_else(|| ParseError::ParserFailed {
                 path: path.to_string(),
             })
-    })?;
-
-    let root = tree.root_node();
-    let mut ex = Extractor {
-        language,
-        src: bytes,
-        functions: Vec::new(),
-    };
-    ex.walk_definitions(&mut root.walk(), &mut Vec::new(), 0);
-    let (imports, calls) = imports::extract(language, root, bytes);
-    Ok(FileFacts {
-        language: Some(language),
-        lines: count_lines(bytes),
-        functions: ex.functions,
-        imports,
-        symbols: symbols::extract(language, root, bytes),
-        syntax_errors: syntax_errors(root, bytes),
-        calls,
     })
 }
 
@@ -161,23 +238,27 @@ struct Extractor<'s> {
     language: Language,
     src: &'s [u8],
     functions: Vec<FunctionFacts>,
+    imports: Vec<ImportFacts>,
+    /// Every name called in the file.
+    calls: Vec<String>,
+    /// Token digest and calls of each function body, by body node id: symbols reuse them
+    /// instead of walking the same tokens again.
+    digests: tokens::DigestCache,
 }
 
 impl Extractor<'_> {
-    /// Finds function definitions anywhere, tracking the enclosing containers for names.
-    /// One cursor serves the whole walk: a cursor per node would allocate per node.
-    fn walk_definitions(
-        &mut self,
-        cursor: &mut TreeCursor<'_>,
-        containers: &mut Vec<String>,
-        depth: usize,
-    ) {
+    /// The one full walk: finds function definitions (tracking enclosing containers for
+    /// names), imports and calls. One cursor serves the whole walk: a cursor per node
+    /// would allocate per node.
+    fn walk(&mut self, cursor: &mut TreeCursor<'_>, containers: &mut Vec<String>, depth: usize) {
         if depth > MAX_DEPTH {
             return;
         }
         let node = cursor.node();
-        let mut pushed = false;
         let kind = node.kind();
+        self.calls.extend(lang::call_name(node, kind, self.src));
+        imports::visit(self.language, node, kind, self.src, &mut self.imports);
+        let mut pushed = false;
         if let Some(def) = lang::function_def(self.language, node, kind, self.src) {
             let facts = self.function_facts(node, &def, containers);
             containers.push(facts.name.clone());
@@ -190,7 +271,7 @@ impl Extractor<'_> {
         if cursor.goto_first_child() {
             loop {
                 if cursor.node().is_named() {
-                    self.walk_definitions(cursor, containers, depth + 1);
+                    self.walk(cursor, containers, depth + 1);
                 }
                 if !cursor.goto_next_sibling() {
                     break;
@@ -204,7 +285,7 @@ impl Extractor<'_> {
     }
 
     fn function_facts(
-        &self,
+        &mut self,
         node: Node<'_>,
         def: &lang::FunctionDef,
         containers: &[String],
@@ -217,24 +298,28 @@ impl Extractor<'_> {
         path.push(&def.name);
         let in_class = def.receiver.is_some() || !containers.is_empty();
         let body = node.child_by_field_name("body").unwrap_or(node);
-        let mut acc = Complexity::default();
+        let mut acc = Measure::default();
         let mut cursor = body.walk();
         if body.id() == node.id() {
             // No body field: measure the children, not the definition itself.
             if cursor.goto_first_child() {
                 loop {
-                    if cursor.node().is_named() {
-                        self.complexity(&mut cursor, 0, 1, &mut acc);
-                    }
+                    self.measure(&mut cursor, 0, 1, false, &mut acc);
                     if !cursor.goto_next_sibling() {
                         break;
                     }
                 }
             }
         } else {
-            self.complexity(&mut cursor, 0, 0, &mut acc);
+            self.measure(&mut cursor, 0, 0, false, &mut acc);
         }
-        let (body_hash, calls) = tokens::digest(body, self.src);
+        acc.calls.sort();
+        acc.calls.dedup();
+        let body_hash = acc.fingerprint.hex();
+        if body.id() != node.id() {
+            self.digests
+                .insert(body.id(), (body_hash.clone(), acc.calls.clone()));
+        }
         FunctionFacts {
             name: def.name.clone(),
             qualified_name: path.join(sep),
@@ -245,41 +330,54 @@ impl Extractor<'_> {
             cognitive: acc.cognitive,
             max_nesting: acc.max_nesting,
             body_hash,
-            calls,
+            calls: acc.calls,
         }
     }
 
-    /// Accumulates complexity over a function body, skipping nested named functions (they
-    /// are functions of their own) but including anonymous closures and lambdas.
-    fn complexity(
+    /// One walk over a function body for its token fingerprint, its calls and its
+    /// complexity. Nested named functions are functions of their own: their tokens and
+    /// calls belong to this body, their branches do not. Anonymous closures and lambdas
+    /// count fully.
+    fn measure(
         &self,
         cursor: &mut TreeCursor<'_>,
         nesting: u32,
         depth: usize,
-        acc: &mut Complexity,
+        nested: bool,
+        acc: &mut Measure,
     ) {
-        let node = cursor.node();
-        let kind = node.kind();
-        if depth > MAX_DEPTH
-            || (depth > 0 && lang::function_def(self.language, node, kind, self.src).is_some())
-        {
+        if depth > MAX_DEPTH {
             return;
         }
+        let node = cursor.node();
+        let kind = node.kind();
+        if tokens::is_comment(kind) {
+            return;
+        }
+        acc.calls.extend(lang::call_name(node, kind, self.src));
         let mut child_nesting = nesting;
-        if lang::is_branch(self.language, kind) {
-            acc.branches += 1;
-            acc.cognitive += 1 + nesting;
-            acc.max_nesting = acc.max_nesting.max(nesting + 1);
-            child_nesting = nesting + 1;
-        } else if lang::is_logic_operator(self.language, node, kind, self.src) {
-            acc.logic += 1;
-            acc.cognitive += 1;
+        let mut nested = nested;
+        if node.is_named() && !nested {
+            if depth > 0 && lang::function_def(self.language, node, kind, self.src).is_some() {
+                nested = true;
+            } else if lang::is_branch(self.language, kind) {
+                acc.branches += 1;
+                acc.cognitive += 1 + nesting;
+                acc.max_nesting = acc.max_nesting.max(nesting + 1);
+                child_nesting = nesting + 1;
+            } else if lang::is_logic_operator(self.language, node, kind, self.src) {
+                acc.logic += 1;
+                acc.cognitive += 1;
+            }
+        }
+        if tokens::is_atomic(node, kind) {
+            acc.fingerprint
+                .token(self.src.get(node.byte_range()).unwrap_or_default());
+            return;
         }
         if cursor.goto_first_child() {
             loop {
-                if cursor.node().is_named() {
-                    self.complexity(cursor, child_nesting, depth + 1, acc);
-                }
+                self.measure(cursor, child_nesting, depth + 1, nested, acc);
                 if !cursor.goto_next_sibling() {
                     break;
                 }
@@ -290,7 +388,9 @@ impl Extractor<'_> {
 }
 
 #[derive(Default)]
-struct Complexity {
+struct Measure {
+    fingerprint: Fingerprint,
+    calls: Vec<String>,
     branches: u32,
     logic: u32,
     cognitive: u32,

@@ -6,8 +6,22 @@ use tree_sitter::Node;
 use super::{end_line_of, lang, line_of, text, tokens};
 use crate::facts::{Language, SymbolFacts, SymbolKind};
 
-pub(super) fn extract(language: Language, root: Node<'_>, src: &[u8]) -> Vec<SymbolFacts> {
-    let mut out = Vec::new();
+/// Where symbols go, with the function-body digests the walk already computed.
+struct Out<'c> {
+    symbols: Vec<SymbolFacts>,
+    cache: &'c tokens::DigestCache,
+}
+
+pub(super) fn extract(
+    language: Language,
+    root: Node<'_>,
+    src: &[u8],
+    cache: &tokens::DigestCache,
+) -> Vec<SymbolFacts> {
+    let mut out = Out {
+        symbols: Vec::new(),
+        cache,
+    };
     let mut cursor = root.walk();
     for node in root.named_children(&mut cursor) {
         match language {
@@ -17,7 +31,7 @@ pub(super) fn extract(language: Language, root: Node<'_>, src: &[u8]) -> Vec<Sym
             _ => js_item(language, node, node, src, false, &mut out),
         }
     }
-    out
+    out.symbols
 }
 
 struct Def<'t> {
@@ -30,15 +44,15 @@ struct Def<'t> {
     public: bool,
 }
 
-fn push(language: Language, def: Def<'_>, src: &[u8], out: &mut Vec<SymbolFacts>) {
+fn push(language: Language, def: Def<'_>, src: &[u8], out: &mut Out<'_>) {
     let leaf = def
         .name
         .rsplit(['.', ':'])
         .next()
         .unwrap_or(&def.name)
         .to_string();
-    let (body_hash, calls) = tokens::digest(def.outer, src);
-    out.push(SymbolFacts {
+    let (body_hash, calls) = tokens::digest(def.outer, src, out.cache);
+    out.symbols.push(SymbolFacts {
         signature: def
             .callable
             .map(|c| lang::signature(language, c, &leaf, src)),
@@ -62,7 +76,7 @@ fn has_child_kind(node: Node<'_>, kind: &str) -> bool {
     node.children(&mut cursor).any(|c| c.kind() == kind)
 }
 
-fn rust_item(node: Node<'_>, src: &[u8], prefix: &str, depth: usize, out: &mut Vec<SymbolFacts>) {
+fn rust_item(node: Node<'_>, src: &[u8], prefix: &str, depth: usize, out: &mut Out<'_>) {
     let public = has_child_kind(node, "visibility_modifier");
     let simple = |kind| {
         name_of(node, src).map(|n| Def {
@@ -118,13 +132,7 @@ fn rust_item(node: Node<'_>, src: &[u8], prefix: &str, depth: usize, out: &mut V
     }
 }
 
-fn rust_members(
-    body: Node<'_>,
-    src: &[u8],
-    owner: &str,
-    all_public: bool,
-    out: &mut Vec<SymbolFacts>,
-) {
+fn rust_members(body: Node<'_>, src: &[u8], owner: &str, all_public: bool, out: &mut Out<'_>) {
     let mut cursor = body.walk();
     for member in body.named_children(&mut cursor) {
         if !matches!(member.kind(), "function_item" | "function_signature_item") {
@@ -146,7 +154,7 @@ fn rust_members(
 }
 
 /// `outer` is the statement as written (a decorated definition includes its decorators).
-fn python_item<'t>(node: Node<'t>, outer: Node<'t>, src: &[u8], out: &mut Vec<SymbolFacts>) {
+fn python_item<'t>(node: Node<'t>, outer: Node<'t>, src: &[u8], out: &mut Out<'_>) {
     match node.kind() {
         "decorated_definition" => {
             if let Some(def) = node.child_by_field_name("definition") {
@@ -211,7 +219,7 @@ fn python_item<'t>(node: Node<'t>, outer: Node<'t>, src: &[u8], out: &mut Vec<Sy
     }
 }
 
-fn go_item(node: Node<'_>, src: &[u8], out: &mut Vec<SymbolFacts>) {
+fn go_item(node: Node<'_>, src: &[u8], out: &mut Out<'_>) {
     let exported = |name: &str| name.chars().next().is_some_and(char::is_uppercase);
     match node.kind() {
         "function_declaration" => {
@@ -297,7 +305,7 @@ fn js_item<'t>(
     outer: Node<'t>,
     src: &[u8],
     exported: bool,
-    out: &mut Vec<SymbolFacts>,
+    out: &mut Out<'_>,
 ) {
     let simple = |kind| {
         name_of(node, src).map(|name| Def {
@@ -387,7 +395,7 @@ fn js_members(
     src: &[u8],
     class: &str,
     exported: bool,
-    out: &mut Vec<SymbolFacts>,
+    out: &mut Out<'_>,
 ) {
     let mut cursor = body.walk();
     for member in body.named_children(&mut cursor) {

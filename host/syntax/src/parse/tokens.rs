@@ -9,12 +9,12 @@ use tree_sitter::Node;
 use super::{preorder, text};
 use crate::facts::Fingerprint;
 
-fn is_comment(kind: &str) -> bool {
+pub(super) fn is_comment(kind: &str) -> bool {
     kind.contains("comment")
 }
 
 /// String-like nodes are single tokens: their children may not cover every byte.
-fn is_atomic(node: Node<'_>, kind: &str) -> bool {
+pub(super) fn is_atomic(node: Node<'_>, kind: &str) -> bool {
     node.child_count() == 0
         || (node.is_named() && (kind.contains("string") || kind.contains("template")))
 }
@@ -34,12 +34,21 @@ pub(super) fn for_each_token<'t>(root: Node<'t>, mut each: impl FnMut(Node<'t>))
     });
 }
 
+/// Digests of already-walked subtrees (function bodies), by node id.
+pub(super) type DigestCache = std::collections::HashMap<usize, (String, Vec<String>)>;
+
 /// Fingerprint of the tokens under `root` (16 hex digits) and the names called under it,
-/// sorted and unique, in one walk (walks dominate extraction time).
-pub(super) fn digest(root: Node<'_>, src: &[u8]) -> (String, Vec<String>) {
+/// sorted and unique, in one walk. A subtree found in `cache` contributes its cached
+/// digest as one token instead of being walked again (walks dominate extraction time).
+pub(super) fn digest(root: Node<'_>, src: &[u8], cache: &DigestCache) -> (String, Vec<String>) {
     let mut fp = Fingerprint::default();
     let mut calls = Vec::new();
     preorder(root, |node| {
+        if let Some((hash, cached_calls)) = cache.get(&node.id()) {
+            fp.token(hash.as_bytes());
+            calls.extend(cached_calls.iter().cloned());
+            return false;
+        }
         let kind = node.kind();
         if is_comment(kind) {
             return false;
