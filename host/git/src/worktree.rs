@@ -4,9 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{
-    BranchType, IndexAddOption, Repository, Signature, WorktreeAddOptions, WorktreePruneOptions,
-};
+use git2::{BranchType, IndexAddOption, Repository, Signature, WorktreePruneOptions};
 
 use crate::repo::is_generated_path;
 use crate::{Ctx, GitError, Oid, Repo};
@@ -106,17 +104,47 @@ impl Repo {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).ctx(what)?;
         }
-        let commit = self.repo.find_commit(base).ctx(what)?;
-        let b = self.repo.branch(&branch, &commit, true).ctx(what)?;
-        let mut opts = WorktreeAddOptions::new();
-        opts.reference(Some(b.get()));
-        self.repo.worktree(&name, &path, Some(&opts)).ctx(what)?;
+        self.repo.find_commit(base).ctx(what)?;
+        // A plain reference, not `git_branch_create`: that one scans every live worktree to
+        // see whether the branch is checked out, which made each dispatch O(live worktrees).
+        self.repo
+            .reference(&format!("refs/heads/{branch}"), base, true, "dgov: attempt")
+            .ctx(what)?;
+        self.add_worktree(&name, &path, &branch).ctx(what)?;
         Ok(AttemptWorktree {
             path,
             branch,
             name,
             base,
         })
+    }
+
+    /// `git worktree add` for a branch we just created, written out by hand for the same
+    /// reason: libgit2's version checks every other worktree first. The files are the ones
+    /// git itself writes, so `git worktree list` and `git worktree prune` understand them.
+    fn add_worktree(&self, name: &str, path: &Path, branch: &str) -> std::io::Result<()> {
+        let common = self.repo.commondir().to_path_buf();
+        let admin = common.join("worktrees").join(name);
+        std::fs::create_dir_all(&admin)?;
+        std::fs::create_dir(path)?;
+        let admin_abs = admin.canonicalize()?;
+        let path_abs = path.canonicalize()?;
+        std::fs::write(
+            path.join(".git"),
+            format!("gitdir: {}\n", admin_abs.display()),
+        )?;
+        std::fs::write(admin.join("commondir"), "../..\n")?;
+        std::fs::write(
+            admin.join("gitdir"),
+            format!("{}\n", path_abs.join(".git").display()),
+        )?;
+        std::fs::write(admin.join("HEAD"), format!("ref: refs/heads/{branch}\n"))?;
+        let wt = Repository::open(path).map_err(std::io::Error::other)?;
+        let mut cb = git2::build::CheckoutBuilder::new();
+        cb.force();
+        wt.checkout_head(Some(&mut cb))
+            .map_err(std::io::Error::other)?;
+        Ok(())
     }
 
     /// Stage every change in the attempt's worktree (generated files excepted) and commit it
@@ -170,19 +198,28 @@ impl Repo {
                 .ctx(|| format!("removing worktree {}", path.display()))?;
             removed = true;
         }
-        if let Ok(wt) = self.repo.find_worktree(&name) {
-            let mut opts = WorktreePruneOptions::new();
-            opts.valid(true).locked(true).working_tree(true);
-            wt.prune(Some(&mut opts))
-                .ctx(|| format!("pruning worktree metadata {name}"))?;
+        // The worktree's admin directory, as `git worktree prune` would remove it.
+        let admin = self.repo.commondir().join("worktrees").join(&name);
+        if admin.exists() {
+            std::fs::remove_dir_all(&admin)
+                .ctx(|| format!("removing worktree metadata {}", admin.display()))?;
             removed = true;
         }
-        if let Ok(mut b) = self.repo.find_branch(&branch, BranchType::Local) {
-            b.delete().ctx(|| format!("deleting branch {branch}"))?;
-            removed = true;
-        }
+        removed |= self.delete_branch(&branch)?;
         self.remove_empty_parents(&path);
         Ok(removed)
+    }
+
+    /// Delete a `dgov/*` branch (and its reflog) without `git_branch_delete`, which scans every
+    /// worktree and rewrites `.git/config` each time.
+    fn delete_branch(&self, branch: &str) -> Result<bool, GitError> {
+        match self.repo.find_reference(&format!("refs/heads/{branch}")) {
+            Ok(mut r) => {
+                r.delete().ctx(|| format!("deleting branch {branch}"))?;
+                Ok(true)
+            }
+            Err(_) => Ok(false),
+        }
     }
 
     fn remove_empty_parents(&self, path: &Path) {
@@ -212,10 +249,7 @@ impl Repo {
         }
         let branch_prefix = format!("dgov/{plan_c}/");
         for branch in self.dgov_branches()? {
-            if branch.starts_with(&branch_prefix)
-                && let Ok(mut b) = self.repo.find_branch(&branch, BranchType::Local)
-            {
-                b.delete().ctx(|| format!("deleting branch {branch}"))?;
+            if branch.starts_with(&branch_prefix) && self.delete_branch(&branch)? {
                 n += 1;
             }
         }
@@ -324,7 +358,7 @@ impl Repo {
             if attached.contains(&branch) {
                 continue;
             }
-            let Ok(mut b) = self.repo.find_branch(&branch, BranchType::Local) else {
+            let Ok(b) = self.repo.find_branch(&branch, BranchType::Local) else {
                 continue;
             };
             let merged = match (head, b.get().target()) {
@@ -333,7 +367,7 @@ impl Repo {
             };
             if merged {
                 if !dry_run {
-                    b.delete().ctx(|| format!("deleting branch {branch}"))?;
+                    self.delete_branch(&branch)?;
                 }
                 report.deleted_branches.push(branch);
             } else {

@@ -1,1 +1,97 @@
-fn main() {}
+//! Benchmark: a plan of 200 independent tasks, each writing one file, with a fake worker that
+//! answers at once. Reports total wall time and orchestration overhead per task (everything
+//! but the worker: store writes, worktree creation, commit, serial merge, cleanup). Budget:
+//! under 25 ms per task. Run with `cargo bench -p dgov-runner`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use dgov_kernel::RunMode;
+use dgov_runner::*;
+
+fn tasks() -> usize {
+    std::env::var("BENCH_TASKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
+}
+
+fn one(cap: Option<usize>, tree_files: usize) -> (f64, usize) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("proj");
+    std::fs::create_dir(&root).unwrap();
+    git2::Repository::init(&root).unwrap();
+    // The files every attempt's worktree has to check out.
+    std::fs::write(root.join("README"), "bench\n").unwrap();
+    for i in 0..tree_files.saturating_sub(1) {
+        std::fs::create_dir_all(root.join(format!("src/m{}", i % 5))).unwrap();
+        std::fs::write(
+            root.join(format!("src/m{}/f{i}.rs", i % 5)),
+            format!("pub fn f{i}() {{}}\n"),
+        )
+        .unwrap();
+    }
+    dgov_git::Repo::open(&root)
+        .unwrap()
+        .bootstrap_commit()
+        .unwrap();
+    let plan = RunPlan {
+        name: "bench".into(),
+        dir: None,
+        tasks: (0..tasks())
+            .map(|i| RunTask {
+                id: format!("tasks/main.t{i:03}"),
+                depends_on: vec![],
+                prompt: String::new(),
+                files: vec![format!("out/t{i:03}.txt")],
+                commit_message: format!("feat: t{i:03}"),
+                timeout: None,
+                retries: 0,
+            })
+            .collect(),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let report = rt.block_on(async {
+        let lock = dgov_store::RunLock::acquire(&root.join(".dgov")).unwrap();
+        let cfg = RunConfig {
+            root: root.clone(),
+            mode: RunMode::Fresh,
+            max_parallel: cap,
+            archive: false,
+        };
+        let deps = RunDeps {
+            worker: Arc::new(FakeWorker::default()),
+            settlement: Arc::new(AcceptAll),
+            progress: Arc::new(Silent),
+        };
+        run(plan, cfg, lock, deps, std::future::pending())
+            .await
+            .unwrap()
+    });
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(report.status, RunStatus::Complete);
+    (secs, report.summary.merged.len())
+}
+
+fn main() {
+    println!("| repository | parallelism | tasks merged | wall time | per task | budget |");
+    println!("|---|---|---|---|---|---|");
+    let configs: &[(usize, Option<usize>)] = if std::env::var_os("BENCH_QUICK").is_some() {
+        &[(1, None)]
+    } else {
+        &[(1, None), (1, Some(8)), (50, None)]
+    };
+    for &(files, cap) in configs {
+        let (secs, merged) = one(cap, files);
+        println!(
+            "| {files} tracked file(s) | {} | {merged} | {:.2} s | {:.1} ms | 25 ms |",
+            cap.map_or("unbounded".to_string(), |c| format!("--max-parallel {c}")),
+            secs,
+            secs * 1000.0 / tasks() as f64
+        );
+    }
+}

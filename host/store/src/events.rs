@@ -115,7 +115,7 @@ impl Store {
         let path = self.path.clone();
         let err = |e| StoreError::sql(&path, e);
         let ts = now_iso();
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self.conn.savepoint().map_err(err)?;
         tx.execute(
             "INSERT INTO events (ts, plan, run_id, task, kind, kernel, data) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
             params![ts, plan, run_id, event.task(), event.kind(), data],

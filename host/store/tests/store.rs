@@ -335,12 +335,27 @@ fn task_rows_are_keyed_by_plan_and_task_so_plans_sharing_ids_do_not_collide() {
     // Quirk 14 of the original: rows keyed by slug alone overwrote each other across plans.
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
-    let up = |s| vec![TaskUpdate { task: "tasks/main.a".into(), state: s, attempt: 1, error: None }];
+    let up = |s| {
+        vec![TaskUpdate {
+            task: "tasks/main.a".into(),
+            state: s,
+            attempt: 1,
+            error: None,
+        }]
+    };
     let r1 = store.begin_run("one", RunMode::Fresh, 1).unwrap();
-    store.append_kernel("one", r1, &started(), &up(TaskState::Merged), true).unwrap();
+    store
+        .append_kernel("one", r1, &started(), &up(TaskState::Merged), true)
+        .unwrap();
     let r2 = store.begin_run("two", RunMode::Fresh, 1).unwrap();
-    store.append_kernel("two", r2, &started(), &up(TaskState::Failed), true).unwrap();
+    store
+        .append_kernel("two", r2, &started(), &up(TaskState::Failed), true)
+        .unwrap();
     let view = store.status_view().unwrap();
-    let states: Vec<(&str, &str)> = view.tasks.iter().map(|t| (t.plan.as_str(), t.state.as_str())).collect();
+    let states: Vec<(&str, &str)> = view
+        .tasks
+        .iter()
+        .map(|t| (t.plan.as_str(), t.state.as_str()))
+        .collect();
     assert_eq!(states, vec![("one", "merged"), ("two", "failed")]);
 }
