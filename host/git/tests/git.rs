@@ -326,15 +326,36 @@ fn hand_written_worktrees_are_understood_by_the_git_cli() {
     let head = repo.head().unwrap().unwrap();
     let wt = repo.create_attempt("p", "t/x", 3, head).unwrap();
     let git = |dir: &Path, args: &[&str]| {
-        let o = std::process::Command::new("git").args(args).current_dir(dir).output().unwrap();
-        assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        let o = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     let list = git(&root, &["worktree", "list", "--porcelain"]);
-    assert!(list.contains(&format!("worktree {}", wt.path.canonicalize().unwrap().display())), "{list}");
+    assert!(
+        list.contains(&format!(
+            "worktree {}",
+            wt.path.canonicalize().unwrap().display()
+        )),
+        "{list}"
+    );
     assert!(list.contains("branch refs/heads/dgov/p/t/x-a3"), "{list}");
-    assert_eq!(git(&wt.path, &["status", "--porcelain"]), "", "fresh worktree is clean");
-    assert_eq!(git(&wt.path, &["rev-parse", "HEAD"]).trim(), head.to_string());
+    assert_eq!(
+        git(&wt.path, &["status", "--porcelain"]),
+        "",
+        "fresh worktree is clean"
+    );
+    assert_eq!(
+        git(&wt.path, &["rev-parse", "HEAD"]).trim(),
+        head.to_string()
+    );
     repo.remove_attempt("p", "t/x", 3).unwrap();
     let list = git(&root, &["worktree", "list", "--porcelain"]);
     assert_eq!(list.matches("worktree ").count(), 1, "{list}");
