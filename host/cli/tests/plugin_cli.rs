@@ -75,7 +75,7 @@ fn list_shows_builtin_and_repository_plugins_with_their_grants() {
     assert_eq!(by_name("scope-gate")["source"], "built-in");
     let secret = by_name("secret-gate");
     assert_eq!(secret["kind"], "gate");
-    assert_eq!(secret["wit_version"], "0.1.1");
+    assert_eq!(secret["wit_version"], "0.1.2");
     assert!(
         secret["source"]
             .as_str()

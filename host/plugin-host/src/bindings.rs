@@ -2,7 +2,7 @@
 //!
 //! The host binds the `plugin-host` world, which includes every capability and every export
 //! kind; a concrete plugin exports one kind and imports a subset of the capabilities.
-//! Older compatible plugins (`@0.1.0`) link against these `@0.1.1` bindings through
+//! Older compatible plugins (`@0.1.0`) link against these `@0.1.2` bindings through
 //! wasmtime's semver matching of interface names.
 
 wasmtime::component::bindgen!({

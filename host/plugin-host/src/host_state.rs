@@ -11,7 +11,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::dgov::plugin::{baseline_store, exec, fs_read, fs_write, log, types};
+use crate::bindings::dgov::plugin::{baseline_store, exec, fs_read, fs_write, log, syntax, types};
 use crate::bindings::{
     DirEntry, EntryKind, ExecOutput, ExecRequest, HostError, HostErrorKind, LogLevel,
 };
@@ -408,5 +408,50 @@ impl baseline_store::Host for HostState {
             keys.sort();
             Ok(keys)
         })())
+    }
+}
+
+/// Largest file the `syntax` capability parses.
+const MAX_SYNTAX_FILE: u64 = 8 * 1024 * 1024;
+
+impl syntax::Host for HostState {
+    async fn facts(&mut self, path: String) -> wasmtime::Result<Result<String, HostError>> {
+        Ok((|| {
+            if !self.grant.allows(Capability::Syntax) {
+                return Err(denied(Capability::Syntax));
+            }
+            let jail = self
+                .jail
+                .as_ref()
+                .ok_or_else(|| host_err(HostErrorKind::Denied, "no root was granted"))?;
+            let real = jail.resolve(&path, true).map_err(from_jail)?;
+            let meta = std::fs::metadata(&real).map_err(|e| from_io(e, &path))?;
+            if !meta.is_file() {
+                return Err(host_err(
+                    HostErrorKind::InvalidInput,
+                    format!("`{path}` is not a file"),
+                ));
+            }
+            if meta.len() > MAX_SYNTAX_FILE {
+                return Err(host_err(
+                    HostErrorKind::InvalidInput,
+                    format!(
+                        "`{path}` is {} bytes; the syntax capability parses files up to {MAX_SYNTAX_FILE}",
+                        meta.len()
+                    ),
+                ));
+            }
+            let bytes = std::fs::read(&real).map_err(|e| from_io(e, &path))?;
+            let facts = dgov_syntax::parse_file(&path, &bytes)
+                .map_err(|e| host_err(HostErrorKind::InvalidInput, e.to_string()))?;
+            serde_json::to_string(&facts).map_err(|e| host_err(HostErrorKind::Io, e.to_string()))
+        })())
+    }
+
+    async fn languages(&mut self) -> wasmtime::Result<Vec<String>> {
+        Ok(["rust", "python", "javascript", "typescript", "go"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect())
     }
 }

@@ -23,7 +23,7 @@ pub const WIT_PACKAGE: &str = "dgov:plugin";
 pub const WIT_VERSION: Version = Version {
     major: 0,
     minor: 1,
-    patch: 1,
+    patch: 2,
 };
 
 /// The oldest contract version this host still loads.
@@ -245,6 +245,7 @@ pub fn inspect(bytes: &[u8], fallback_name: &str) -> Result<PluginMeta, MetaErro
                 "fs-write" => Capability::FsWrite,
                 "exec" => Capability::Exec,
                 "baseline-store" => Capability::BaselineStore,
+                "syntax" => Capability::Syntax,
                 _ => return Err(MetaError::UnknownImport(import.clone())),
             };
             if let Some(v) = ver.and_then(Version::parse)
@@ -301,8 +302,9 @@ mod tests {
     fn version_support_follows_the_zero_x_rule() {
         assert!(Version::parse("0.1.0").unwrap().is_supported());
         assert!(Version::parse("0.1.1").unwrap().is_supported());
+        assert!(Version::parse("0.1.2").unwrap().is_supported());
         assert!(
-            !Version::parse("0.1.2").unwrap().is_supported(),
+            !Version::parse("0.1.3").unwrap().is_supported(),
             "newer than the host"
         );
         assert!(!Version::parse("0.2.0").unwrap().is_supported());
@@ -335,6 +337,6 @@ mod tests {
         }
         .to_string();
         assert!(msg.contains("dgov:plugin@0.9.0"), "{msg}");
-        assert!(msg.contains("@0.1.1"), "{msg}");
+        assert!(msg.contains("@0.1.2"), "{msg}");
     }
 }

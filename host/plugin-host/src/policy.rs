@@ -25,6 +25,8 @@ pub enum Capability {
     Exec,
     /// `dgov:plugin/baseline-store`: a private persistent key/value store.
     BaselineStore,
+    /// `dgov:plugin/syntax`: source facts extracted by the host (read-only).
+    Syntax,
     /// `wasi:sockets/*`: network access. dgov never grants it; a plugin that imports it
     /// still loads, but every socket operation is refused.
     Network,
@@ -32,12 +34,13 @@ pub enum Capability {
 
 impl Capability {
     /// Every capability, in a stable order.
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 7] = [
         Capability::Log,
         Capability::FsRead,
         Capability::FsWrite,
         Capability::Exec,
         Capability::BaselineStore,
+        Capability::Syntax,
         Capability::Network,
     ];
 
@@ -49,6 +52,7 @@ impl Capability {
             Capability::FsWrite => "fs-write",
             Capability::Exec => "exec",
             Capability::BaselineStore => "baseline-store",
+            Capability::Syntax => "syntax",
             Capability::Network => "network",
         }
     }
@@ -118,6 +122,7 @@ impl Grant {
                 Capability::Log,
                 Capability::FsRead,
                 Capability::BaselineStore,
+                Capability::Syntax,
             ]
             .into(),
             exec: ExecPolicy::default(),

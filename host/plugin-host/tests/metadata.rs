@@ -22,7 +22,7 @@ fn probe_tool_metadata_comes_from_its_manifest_and_imports() {
         Version {
             major: 0,
             minor: 1,
-            patch: 1
+            patch: 2
         }
     );
     // it uses log, fs-read, fs-write and exec, and WASI sockets (the `net` probe)
@@ -142,7 +142,7 @@ fn an_unsupported_contract_version_is_refused_naming_both_versions() {
     assert!(matches!(err, LoadError::Meta { .. }));
     let msg = err.to_string();
     assert!(
-        msg.contains("dgov:plugin@0.9.0") && msg.contains("@0.1.1"),
+        msg.contains("dgov:plugin@0.9.0") && msg.contains("@0.1.2"),
         "{msg}"
     );
 }

@@ -488,3 +488,28 @@ fn the_walk_capability_added_in_0_1_1_lists_files_without_following_links_out() 
     let out = call(&f, &inv, "walk", json!({"path": ""}), false).unwrap();
     assert_eq!(out, r#"["evil-dir", "evil-link", "hello.txt"]"#);
 }
+
+#[test]
+fn the_syntax_capability_added_in_0_1_2_returns_host_parsed_facts() {
+    let f = fixture();
+    std::fs::write(
+        f.root.path().join("lib.rs"),
+        "fn pick(a: u8) -> u8 { if a > 1 { a } else { 0 } }\n",
+    )
+    .unwrap();
+    let inv = invocation(f.root.path(), Grant::read_only());
+    let out = call(&f, &inv, "facts", json!({"path": "lib.rs"}), false).unwrap();
+    assert_eq!(out, r#"1 lines, functions: [("pick", 2)]"#);
+    // unsupported file types and escapes are errors for the plugin, not traps
+    let out = call(&f, &inv, "facts", json!({"path": "hello.txt"}), false);
+    assert!(matches!(&out, Err(PluginError::InvalidInput(_))), "{out:?}");
+    let out = call(&f, &inv, "facts", json!({"path": "evil-link"}), false);
+    assert!(matches!(&out, Err(PluginError::Denied(_))), "{out:?}");
+    // not granted
+    let none = invocation(f.root.path(), grant(&[Capability::FsRead], &[]));
+    let out = call(&f, &none, "facts", json!({"path": "lib.rs"}), false);
+    assert!(
+        matches!(&out, Err(PluginError::Denied(m)) if m.contains("syntax")),
+        "{out:?}"
+    );
+}

@@ -5,7 +5,7 @@
 //! What the repository did not grant fails with [`HostErrorKind::Denied`].
 
 use crate::__private::contract::dgov::plugin::{
-    baseline_store, exec as exec_if, fs_read, fs_write, log as log_if,
+    baseline_store, exec as exec_if, fs_read, fs_write, log as log_if, syntax,
 };
 use crate::types::{DirEntry, ExecOutput, ExecRequest, HostError, HostErrorKind, LogLevel};
 
@@ -98,4 +98,19 @@ pub fn baseline_put(key: &str, value: &[u8]) -> Result<(), HostError> {
 /// Remove the baseline under `key` (capability: baseline-store).
 pub fn baseline_delete(key: &str) -> Result<(), HostError> {
     baseline_store::delete(key)
+}
+
+/// Source facts of a file (functions with complexity, imports, symbols, syntax errors),
+/// extracted by the host with tree-sitter (capability: syntax; contract 0.1.2).
+pub fn facts(path: &str) -> Result<dgov_syntax::FileFacts, HostError> {
+    let json = syntax::facts(path)?;
+    serde_json::from_str(&json).map_err(|e| HostError {
+        kind: HostErrorKind::Io,
+        message: format!("the host returned malformed facts for `{path}`: {e}"),
+    })
+}
+
+/// Languages [`facts`] understands.
+pub fn syntax_languages() -> Vec<String> {
+    syntax::languages()
 }

@@ -66,7 +66,7 @@ pub mod __private {
             #[allow(missing_docs)]
             pub mod plugin {
                 pub use crate::__private::gate_world::dgov::plugin::{
-                    baseline_store, exec, fs_read, log, types,
+                    baseline_store, exec, fs_read, log, syntax, types,
                 };
                 pub use crate::__private::tool_world::dgov::plugin::fs_write;
             }
@@ -97,10 +97,10 @@ pub mod __private {
             export_macro_name: "__export_tool_world",
             default_bindings_module: "::dgov_sdk::__private::tool_world",
             with: {
-                "dgov:plugin/types@0.1.1": crate::__private::contract::dgov::plugin::types,
-                "dgov:plugin/log@0.1.1": crate::__private::contract::dgov::plugin::log,
-                "dgov:plugin/fs-read@0.1.1": crate::__private::contract::dgov::plugin::fs_read,
-                "dgov:plugin/exec@0.1.1": crate::__private::contract::dgov::plugin::exec,
+                "dgov:plugin/types@0.1.2": crate::__private::contract::dgov::plugin::types,
+                "dgov:plugin/log@0.1.2": crate::__private::contract::dgov::plugin::log,
+                "dgov:plugin/fs-read@0.1.2": crate::__private::contract::dgov::plugin::fs_read,
+                "dgov:plugin/exec@0.1.2": crate::__private::contract::dgov::plugin::exec,
             },
         });
     }
@@ -116,16 +116,20 @@ pub mod __private {
             export_macro_name: "__export_analyzer_world",
             default_bindings_module: "::dgov_sdk::__private::analyzer_world",
             with: {
-                "dgov:plugin/types@0.1.1": crate::__private::contract::dgov::plugin::types,
-                "dgov:plugin/log@0.1.1": crate::__private::contract::dgov::plugin::log,
-                "dgov:plugin/fs-read@0.1.1": crate::__private::contract::dgov::plugin::fs_read,
-                "dgov:plugin/baseline-store@0.1.1": crate::__private::contract::dgov::plugin::baseline_store,
+                "dgov:plugin/types@0.1.2": crate::__private::contract::dgov::plugin::types,
+                "dgov:plugin/log@0.1.2": crate::__private::contract::dgov::plugin::log,
+                "dgov:plugin/fs-read@0.1.2": crate::__private::contract::dgov::plugin::fs_read,
+                "dgov:plugin/baseline-store@0.1.2": crate::__private::contract::dgov::plugin::baseline_store,
+                "dgov:plugin/syntax@0.1.2": crate::__private::contract::dgov::plugin::syntax,
             },
         });
     }
 }
 
 pub mod findings;
+
+/// The source-facts model returned by [`host::facts`] (from `dgov-syntax`).
+pub use dgov_syntax as syntax;
 pub mod host;
 pub mod types;
 

@@ -42,6 +42,7 @@ impl Tools for Probe {
             ("panic", false),
             ("log", false),
             ("walk", false),
+            ("facts", false),
         ];
         names
             .iter()
@@ -117,6 +118,17 @@ impl Tools for Probe {
             "walk" => host::walk(&a.path)
                 .map(|v| format!("{v:?}"))
                 .map_err(PluginError::from),
+            "facts" => match host::facts(&a.path) {
+                Ok(f) => Ok(format!(
+                    "{} lines, functions: {:?}",
+                    f.lines,
+                    f.functions
+                        .iter()
+                        .map(|x| (x.name.clone(), x.cyclomatic))
+                        .collect::<Vec<_>>()
+                )),
+                Err(e) => Err(PluginError::from(e)),
+            },
             other => Err(PluginError::InvalidInput(format!("unknown tool `{other}`"))),
         }
     }
