@@ -10,6 +10,7 @@ mod cmd_ledger;
 mod cmd_plan;
 mod cmd_plugin;
 mod cmd_run;
+mod cmd_sentrux;
 mod cmd_settlement;
 mod cmd_status;
 mod cmd_watch;
@@ -82,6 +83,8 @@ enum Command {
     Verify(cmd_settlement::VerifyArgs),
     /// Check local changes against claimed paths (structural review preview).
     Scope(cmd_settlement::ScopeArgs),
+    /// Architecture checks (sentrux): rules, baseline gate, offenders, status.
+    Sentrux(cmd_sentrux::SentruxArgs),
     /// One LLM worker attempt (internal: launched by `dgov run`).
     #[command(hide = true)]
     Worker(cmd_worker::WorkerArgs),
@@ -127,6 +130,7 @@ fn main() -> ExitCode {
         Some(Command::Preflight(a)) => cmd_settlement::run_preflight(a, &globals),
         Some(Command::Verify(a)) => cmd_settlement::run_verify(a, &globals),
         Some(Command::Scope(a)) => cmd_settlement::run_scope(a, &globals),
+        Some(Command::Sentrux(a)) => cmd_sentrux::run(a, &globals),
     };
     exit::report(result, &globals)
 }

@@ -1,0 +1,2 @@
+//! Plugin vs native scan benchmark (filled in below).
+fn main() {}
