@@ -89,7 +89,7 @@ fn list_shows_builtin_and_repository_plugins_with_their_grants() {
     );
     assert_eq!(
         probe["requested"],
-        serde_json::json!(["log", "fs-read", "fs-write", "exec", "network"])
+        serde_json::json!(["log", "fs-read", "fs-write", "exec", "syntax", "network"])
     );
 
     // text output has the same rows
@@ -150,7 +150,7 @@ fn check_validates_and_prints_requested_capabilities() {
     let text = dgov(repo.path(), &["plugin", "check", wasm.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
-        text.contains("requests    log, fs-read, fs-write, exec, network"),
+        text.contains("requests    log, fs-read, fs-write, exec, syntax, network"),
         "{text}"
     );
     assert!(text.contains("[plugins.grants.probe-tool]"), "{text}");
