@@ -163,7 +163,7 @@ pub async fn refresh_baseline(
     Ok(true)
 }
 
-/// Source files changed between two commits (for attribution).
+/// Source files (languages dgov parses) changed between two commits, for attribution.
 pub fn changed_files(repo: &Path, from: &str, to: &str) -> Result<Vec<String>, ArchitectureError> {
     let git_err = |e: git2::Error| ArchitectureError::Git {
         repo: repo.to_path_buf(),
@@ -188,6 +188,7 @@ pub fn changed_files(repo: &Path, from: &str, to: &str) -> Result<Vec<String>, A
                 .map(|p| p.to_string_lossy().into_owned())
         })
         .collect();
+    out.retain(|p| crate::tree::is_source(p));
     out.sort();
     out.dedup();
     Ok(out)
