@@ -1,1 +1,207 @@
-fn main() {}
+//! Settlement overhead benchmark (harness = false; prints a table).
+//!
+//! - `settle (no command gates)`: one attempt through the whole pipeline on a small repository
+//!   — git diffs, integration candidate replay + checkout, facts extraction, the scope and
+//!   semantic plugin calls, event recording — with the verdict cache off. Commands gates would
+//!   run are excluded by policy (none configured). Budget: < 30 ms.
+//! - `semantic gate, 2,000-line pair`: host facts extraction for base/task/target/candidate of
+//!   a 2,000-line Python file plus the semantic plugin call. Budget: < 20 ms.
+//!
+//! Run with `cargo bench -p dgov-settlement`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dgov_git::Repo;
+use dgov_plugin_host::bindings::{Claims, GateContext, Phase, Revs};
+use dgov_plugin_host::registry::PluginsConfig;
+use dgov_plugin_host::{Runtime, RuntimeConfig};
+use dgov_settlement::gates::GateCall;
+use dgov_settlement::policy::{GateEntry, OnFail};
+use dgov_settlement::{Gates, Pipeline, Request};
+
+fn stats(mut v: Vec<Duration>) -> (f64, f64, f64) {
+    v.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    (ms(v[v.len() / 2]), ms(v[v.len() * 9 / 10]), ms(v[0]))
+}
+
+fn big_python(n_funcs: usize, tweak: Option<(usize, &str)>) -> String {
+    let mut s = String::new();
+    for i in 0..n_funcs {
+        let body = match tweak {
+            Some((j, b)) if j == i => b.to_string(),
+            _ => format!("a + {i}"),
+        };
+        s.push_str(&format!(
+            "def f{i}(a, b):\n    x = a * 2\n    if x > b:\n        return {body}\n    return x - b\n\n\n"
+        ));
+    }
+    s
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("proj");
+    std::fs::create_dir(&root).unwrap();
+    git2::Repository::init(&root).unwrap();
+    for i in 0..20 {
+        std::fs::write(root.join(format!("m{i}.py")), big_python(5, None)).unwrap();
+    }
+    let repo = Repo::open(&root).unwrap();
+    repo.bootstrap_commit().unwrap();
+    std::fs::create_dir_all(root.join(".dgov")).unwrap();
+    std::fs::write(
+        root.join(".dgov/project.toml"),
+        "[settlement]\ncache = false\n",
+    )
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let runtime = Runtime::new(RuntimeConfig {
+        cache_dir: Some(std::env::temp_dir().join("dgov-settlement-bench-cache")),
+        limits: Default::default(),
+    })
+    .unwrap();
+    let pipeline = Arc::new(Pipeline::new(Gates::new(Arc::new(runtime))));
+
+    let mut settle = Vec::new();
+    for i in 0..25u32 {
+        let base = repo.head().unwrap().unwrap();
+        let wt = repo.create_attempt("bench", "t", i + 1, base).unwrap();
+        std::fs::write(
+            wt.path.join("m3.py"),
+            big_python(5, Some((2, &format!("a + {i} * 7")))),
+        )
+        .unwrap();
+        let commit = repo.commit_attempt(&wt.path, "feat").unwrap().unwrap();
+        let req = Request {
+            plan: "bench".into(),
+            task: "t".into(),
+            attempt: i + 1,
+            root: repo.root().to_path_buf(),
+            worktree: wt.path.clone(),
+            base,
+            commit,
+            claims: vec!["m3.py".into()],
+            read: vec![],
+        };
+        let started = Instant::now();
+        let out = rt.block_on(pipeline.settle(&req));
+        let took = started.elapsed();
+        assert!(out.passed, "{out:?}");
+        if i > 0 {
+            settle.push(took); // the first run compiles/loads the plugins
+        }
+        repo.remove_attempt("bench", "t", i + 1).unwrap();
+    }
+
+    // Semantic gate on a 2,000-line file pair (≈285 functions of 7 lines).
+    let sem_root = tmp.path().join("sem");
+    std::fs::create_dir(&sem_root).unwrap();
+    git2::Repository::init(&sem_root).unwrap();
+    let n = 2000 / 7;
+    std::fs::write(sem_root.join("big.py"), big_python(n, None)).unwrap();
+    let srepo = Repo::open(&sem_root).unwrap();
+    srepo.bootstrap_commit().unwrap();
+    let base = srepo.head().unwrap().unwrap();
+    let commit_with = |text: String, parent: git2::Oid| {
+        let g = srepo.git2();
+        let blob = g.blob(text.as_bytes()).unwrap();
+        let mut tb = g.treebuilder(None).unwrap();
+        tb.insert("big.py", blob, 0o100644).unwrap();
+        let tree = g.find_tree(tb.write().unwrap()).unwrap();
+        let sig = git2::Signature::now("b", "b@b").unwrap();
+        let p = g.find_commit(parent).unwrap();
+        g.commit(None, &sig, &sig, "x", &tree, &[&p]).unwrap()
+    };
+    let task = commit_with(big_python(n, Some((10, "a + 1000"))), base);
+    let target = commit_with(big_python(n, Some((200, "b + 1000"))), base);
+    let candidate = srepo.replay_onto(target, base, task).unwrap();
+    let versions = dgov_settlement::facts::Versions {
+        base,
+        task,
+        target,
+        candidate,
+    };
+    let entry = GateEntry {
+        gate: "semantic".into(),
+        on_fail: OnFail::Reject,
+        on_error: OnFail::Reject,
+        timeout_s: None,
+        config: serde_json::json!({}),
+        default: true,
+    };
+    let plugins = PluginsConfig::default();
+    let mut facts_t = Vec::new();
+    let mut sem_t = Vec::new();
+    let mut warm_t = Vec::new();
+    for i in 0..30 {
+        let cold = i % 2 == 0;
+        if cold {
+            dgov_settlement::facts::clear_cache();
+        }
+        let started = Instant::now();
+        let input = dgov_settlement::facts::semantic_input(
+            srepo.git2(),
+            versions,
+            &["big.py".into()],
+            &["big.py".into()],
+        );
+        let f = started.elapsed();
+        let mut e = entry.clone();
+        e.config = input;
+        let ctx = GateContext {
+            task: "t".into(),
+            phase: Phase::Candidate,
+            revs: Revs {
+                base: base.to_string(),
+                head: candidate.to_string(),
+                target: Some(target.to_string()),
+            },
+            changed: vec![],
+            claims: Claims {
+                create: vec![],
+                edit: vec![],
+                delete: vec![],
+                touch: vec![],
+                read: vec![],
+                enforced: false,
+            },
+            config_json: String::new(),
+        };
+        let call = GateCall {
+            root: &sem_root,
+            repo_root: None,
+            tree: None,
+            plugins: &plugins,
+            use_cache: false,
+        };
+        let run = rt.block_on(pipeline.gates().run(&e, ctx, &call));
+        assert_eq!(run.verdict, dgov_settlement::GateVerdict::Pass, "{run:?}");
+        if i > 1 && cold {
+            facts_t.push(f);
+            sem_t.push(started.elapsed());
+        } else if i > 1 {
+            warm_t.push(started.elapsed());
+        }
+    }
+    let _ = Path::new("");
+
+    println!(
+        "{:<48} {:>10} {:>10} {:>10} {:>8}",
+        "case", "median ms", "p90 ms", "min ms", "budget"
+    );
+    for (name, v, budget) in [
+        ("settle, small repo (no command gates)", settle, "30"),
+        ("semantic: host facts, 4 x 2,000 lines (cold)", facts_t, "-"),
+        ("semantic gate total, 2,000-line pair (cold)", sem_t, "20"),
+        ("semantic gate total, facts cached (rerun)", warm_t, "20"),
+    ] {
+        let (med, p90, min) = stats(v);
+        println!("{name:<48} {med:>10.2} {p90:>10.2} {min:>10.2} {budget:>8}");
+    }
+}

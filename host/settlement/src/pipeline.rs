@@ -205,40 +205,30 @@ impl Pipeline {
             Err(e) => return Outcome::reject("policy", "policy_error", e, false, vec![]),
         };
         // Git work happens in blocks that drop the (non-`Sync`) repository before any await.
-        let prep = (|| -> Result<(Oid, Vec<ChangedFile>, Option<String>), Outcome> {
-            let repo = Repo::open(&req.root).map_err(|e| {
-                Outcome::reject("structural", "git_error", git_err(e), false, vec![])
-            })?;
+        let prep = (|| -> Result<(Oid, Vec<ChangedFile>, Option<String>), Box<Outcome>> {
+            let rej = |msg: String| {
+                Box::new(Outcome::reject(
+                    "structural",
+                    "git_error",
+                    msg,
+                    false,
+                    vec![],
+                ))
+            };
+            let repo = Repo::open(&req.root).map_err(|e| rej(git_err(e)))?;
             let target = match repo.head() {
                 Ok(Some(h)) => h,
-                Ok(None) => {
-                    return Err(Outcome::reject(
-                        "structural",
-                        "git_error",
-                        "the target has no HEAD".into(),
-                        false,
-                        vec![],
-                    ));
-                }
-                Err(e) => {
-                    return Err(Outcome::reject(
-                        "structural",
-                        "git_error",
-                        git_err(e),
-                        false,
-                        vec![],
-                    ));
-                }
+                Ok(None) => return Err(rej("the target has no HEAD".into())),
+                Err(e) => return Err(rej(git_err(e))),
             };
-            let changed = diff::between(repo.git2(), req.base, req.commit).map_err(|e| {
-                Outcome::reject("structural", "git_error", e.to_string(), false, vec![])
-            })?;
+            let changed =
+                diff::between(repo.git2(), req.base, req.commit).map_err(|e| rej(e.to_string()))?;
             let tree = repo.tree_of(req.commit).ok().map(|t| t.to_string());
             Ok((target, changed, tree))
         })();
         let (target, task_changed, tree) = match prep {
             Ok(x) => x,
-            Err(o) => return o,
+            Err(o) => return *o,
         };
         let claims = Claims {
             create: vec![],

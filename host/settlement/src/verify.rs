@@ -23,12 +23,13 @@ pub struct VerifyResult {
 }
 
 fn safe_log_name(name: &str) -> bool {
-    !name.is_empty()
-        && name != "."
-        && name != ".."
-        && !name.contains(['/', '\\'])
-        && !Path::new(name).is_absolute()
-        && !(name.len() >= 2 && name.as_bytes()[1] == b':')
+    let drive = name.len() >= 2 && name.as_bytes()[1] == b':';
+    !(name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.contains(['/', '\\'])
+        || Path::new(name).is_absolute()
+        || drive)
 }
 
 /// Run `command` (recipe `name`) in `root`, logging to `log_name`.
