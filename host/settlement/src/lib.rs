@@ -51,4 +51,4 @@ pub mod worklog;
 pub use gates::{GateRun, GateVerdict, Gates};
 pub use pipeline::{Outcome, Pipeline, Request};
 pub use policy::{OnFail, PhaseName, Policy};
-pub use settle::{GateSettlement, verdict_of};
+pub use settle::{GateSettlement, evidence_path, verdict_of};

@@ -3,6 +3,7 @@
 //! Settlements are serialized (one at a time, as in the original), so each integration
 //! candidate is built on the target HEAD as it stands when that task settles.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use dgov_git::Oid;
@@ -41,6 +42,26 @@ pub fn verdict_of(out: &crate::Outcome) -> Verdict {
     }
 }
 
+/// Where the full outcome of an attempt's settlement is written, next to the runner's
+/// attempt log (`.dgov/out/<plan>/<task>-a<N>.log`): the retry-context data a worker's next
+/// attempt reads (verdict, rejecting phase, every gate's findings).
+pub fn evidence_path(root: &Path, plan: &str, task: &str, attempt: u32) -> PathBuf {
+    root.join(".dgov/out").join(plan).join(format!(
+        "{}-a{attempt}.settlement.json",
+        task.replace('/', "_")
+    ))
+}
+
+fn write_evidence(ctx: &SettleCtx, out: &crate::Outcome) {
+    let path = evidence_path(&ctx.root, &ctx.plan, &ctx.task.id, ctx.attempt);
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Ok(text) = serde_json::to_string_pretty(out) {
+        let _ = std::fs::write(path, text);
+    }
+}
+
 impl Settlement for GateSettlement {
     fn settle(&self, ctx: SettleCtx) -> BoxFuture<Verdict> {
         let pipeline = self.pipeline.clone();
@@ -74,6 +95,7 @@ impl Settlement for GateSettlement {
             };
             let _guard = serial.lock().await;
             let out = pipeline.settle(&req).await;
+            write_evidence(&ctx, &out);
             verdict_of(&out)
         })
     }
