@@ -150,32 +150,7 @@ impl Repo {
     /// Stage every change in the attempt's worktree (generated files excepted) and commit it
     /// with `message`. `None` when the worker changed nothing.
     pub fn commit_attempt(&self, worktree: &Path, message: &str) -> Result<Option<Oid>, GitError> {
-        let what = || format!("committing the changes in {}", worktree.display());
-        let repo = Repository::open(worktree).ctx(what)?;
-        let mut index = repo.index().ctx(what)?;
-        let mut skip = |p: &Path, _: &[u8]| {
-            if is_generated_path(&p.to_string_lossy()) {
-                1
-            } else {
-                0
-            }
-        };
-        index
-            .add_all(["*"], IndexAddOption::DEFAULT, Some(&mut skip))
-            .ctx(what)?;
-        index.update_all(["*"], None).ctx(what)?;
-        index.write().ctx(what)?;
-        let tree_id = index.write_tree().ctx(what)?;
-        let head = repo.head().and_then(|h| h.peel_to_commit()).ctx(what)?;
-        if head.tree_id() == tree_id {
-            return Ok(None);
-        }
-        let tree = repo.find_tree(tree_id).ctx(what)?;
-        let sig = Signature::now(WORKER_NAME, WORKER_EMAIL).ctx(what)?;
-        let oid = repo
-            .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head])
-            .ctx(what)?;
-        Ok(Some(oid))
+        commit_worktree(worktree, message)
     }
 
     /// The tip of an attempt's branch, if the branch exists.
@@ -402,4 +377,35 @@ fn find_orphans(dir: &Path, live: &[PathBuf], out: &mut Vec<PathBuf>) {
     if !any {
         out.push(dir.to_path_buf());
     }
+}
+
+/// [`Repo::commit_attempt`] without a `Repo`: it touches only the attempt's worktree (and the
+/// shared object store, whose writes are atomic), so attempts can commit in parallel.
+pub fn commit_worktree(worktree: &Path, message: &str) -> Result<Option<Oid>, GitError> {
+    let what = || format!("committing the changes in {}", worktree.display());
+    let repo = Repository::open(worktree).ctx(what)?;
+    let mut index = repo.index().ctx(what)?;
+    let mut skip = |p: &Path, _: &[u8]| {
+        if is_generated_path(&p.to_string_lossy()) {
+            1
+        } else {
+            0
+        }
+    };
+    index
+        .add_all(["*"], IndexAddOption::DEFAULT, Some(&mut skip))
+        .ctx(what)?;
+    index.update_all(["*"], None).ctx(what)?;
+    index.write().ctx(what)?;
+    let tree_id = index.write_tree().ctx(what)?;
+    let head = repo.head().and_then(|h| h.peel_to_commit()).ctx(what)?;
+    if head.tree_id() == tree_id {
+        return Ok(None);
+    }
+    let tree = repo.find_tree(tree_id).ctx(what)?;
+    let sig = Signature::now(WORKER_NAME, WORKER_EMAIL).ctx(what)?;
+    let oid = repo
+        .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head])
+        .ctx(what)?;
+    Ok(Some(oid))
 }

@@ -119,6 +119,8 @@ enum Msg {
         task: String,
         attempt: u32,
         report: Option<WorkerReport>,
+        /// The attempt's commit, made in the worker's task so attempts commit in parallel.
+        commit: Option<Result<Option<Oid>, String>>,
         elapsed: Duration,
     },
     Spawned {
@@ -526,6 +528,7 @@ impl Runner {
             .join(".dgov/out")
             .join(&self.plan.name)
             .join(format!("{}-a{attempt}.log", id.replace('/', "_")));
+        let worktree_for_commit = worktree.clone();
         let att = Attempt {
             plan: self.plan.name.clone(),
             task: task.clone(),
@@ -543,6 +546,7 @@ impl Runner {
         };
         let worker = self.deps.worker.clone();
         let timeout = task.timeout;
+        let message = task.message();
         let handle = tokio::spawn(async move {
             let started = Instant::now();
             let fut = worker.run(att);
@@ -550,10 +554,22 @@ impl Runner {
                 Some(limit) => tokio::time::timeout(limit, fut).await.ok(),
                 None => Some(fut.await),
             };
+            let commit = match &report {
+                Some(WorkerReport::Done { .. }) => Some(
+                    tokio::task::spawn_blocking(move || {
+                        dgov_git::commit_worktree(&worktree_for_commit, &message)
+                            .map_err(|e| e.to_string())
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(format!("commit task failed: {e}"))),
+                ),
+                _ => None,
+            };
             let _ = tx.send(Msg::WorkerDone {
                 task: id,
                 attempt,
                 report,
+                commit,
                 elapsed: started.elapsed(),
             });
         });
@@ -577,6 +593,7 @@ impl Runner {
                 task,
                 attempt,
                 report,
+                commit,
                 elapsed,
             } => {
                 let key = (task.clone(), attempt);
@@ -594,25 +611,22 @@ impl Runner {
                     Some(WorkerReport::Failed { error, retryable }) => {
                         WorkerOutcome::Failed { error, retryable }
                     }
-                    Some(WorkerReport::Done { .. }) => {
-                        let info = self.attempts.get(&key);
-                        match info.map(|i| self.git.commit_attempt(&i.worktree, &t.message())) {
-                            Some(Ok(commit)) => {
-                                if let Some(i) = self.attempts.get_mut(&key) {
-                                    i.commit = commit;
-                                }
-                                WorkerOutcome::Succeeded
+                    Some(WorkerReport::Done { .. }) => match commit {
+                        Some(Ok(c)) if self.attempts.contains_key(&key) => {
+                            if let Some(i) = self.attempts.get_mut(&key) {
+                                i.commit = c;
                             }
-                            Some(Err(e)) => WorkerOutcome::Failed {
-                                error: format!("committing the attempt's changes: {e}"),
-                                retryable: false,
-                            },
-                            None => WorkerOutcome::Failed {
-                                error: "attempt worktree unknown".into(),
-                                retryable: false,
-                            },
+                            WorkerOutcome::Succeeded
                         }
-                    }
+                        Some(Err(e)) => WorkerOutcome::Failed {
+                            error: format!("committing the attempt's changes: {e}"),
+                            retryable: false,
+                        },
+                        _ => WorkerOutcome::Failed {
+                            error: "attempt worktree unknown".into(),
+                            retryable: false,
+                        },
+                    },
                 };
                 if let Some((id, _)) = self.dispatch_intents.remove(&key) {
                     self.store.finish_intent(
