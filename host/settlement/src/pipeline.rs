@@ -226,7 +226,7 @@ impl Pipeline {
             let tree = repo.tree_of(req.commit).ok().map(|t| t.to_string());
             Ok((target, changed, tree))
         })();
-        let (target, task_changed, tree) = match prep {
+        let (mut target, task_changed, tree) = match prep {
             Ok(x) => x,
             Err(o) => return *o,
         };
@@ -278,91 +278,115 @@ impl Pipeline {
             }
         }
 
-        // The integration candidate: the task replayed onto the current target HEAD.
-        rec.note(
-            "settlement_phase_started",
-            json!({"phase": "integration_candidate"}),
-        );
-        let started = Instant::now();
-        let built = build_candidate(
-            req,
-            target,
-            &task_changed,
-            !policy.gates(PhaseName::Semantic).is_empty(),
-        );
-        let Candidate {
-            candidate,
-            dir,
-            input,
-            cand_changed,
-            cand_tree,
-        } = match built {
-            Ok(c) => c,
-            Err((code, reason, data)) => {
-                rec.note("settlement_phase_completed", data);
-                let retryable = code != "git_error";
-                return Outcome::reject("integration_candidate", &code, reason, retryable, all);
-            }
-        };
-        rec.note(
+        let mut round = 0;
+        loop {
+            round += 1;
+            // The integration candidate: the task replayed onto the current target HEAD.
+            rec.note(
+                "settlement_phase_started",
+                json!({"phase": "integration_candidate"}),
+            );
+            let started = Instant::now();
+            let built = build_candidate(
+                req,
+                target,
+                &task_changed,
+                !policy.gates(PhaseName::Semantic).is_empty(),
+            );
+            let Candidate {
+                candidate,
+                dir,
+                input,
+                cand_changed,
+                cand_tree,
+            } = match built {
+                Ok(c) => c,
+                Err((code, reason, data)) => {
+                    rec.note("settlement_phase_completed", data);
+                    let retryable = code != "git_error";
+                    return Outcome::reject("integration_candidate", &code, reason, retryable, all);
+                }
+            };
+            rec.note(
             "settlement_phase_completed",
             json!({"phase": "integration_candidate", "status": "passed", "candidate_sha": candidate.to_string(), "target_head_sha": target.to_string(),
                    "duration_s": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0}),
         );
-        let ccall = GateCall {
-            root: dir.path(),
-            repo_root: Some(&req.root),
-            tree: cand_tree,
-            plugins: &plugins,
-            use_cache: policy.cache,
-        };
-        if !policy.gates(PhaseName::Semantic).is_empty() {
+            let ccall = GateCall {
+                root: dir.path(),
+                repo_root: Some(&req.root),
+                tree: cand_tree,
+                plugins: &plugins,
+                use_cache: policy.cache,
+            };
+            if !policy.gates(PhaseName::Semantic).is_empty() {
+                ctx.phase = Phase::Candidate;
+                let r = self
+                    .phase(
+                        rec,
+                        &policy,
+                        PhaseName::Semantic,
+                        &ctx,
+                        &ccall,
+                        Some(("semantic", &input)),
+                    )
+                    .await;
+                let blocking = r.blocking;
+                all.extend(r.runs);
+                if blocking.is_some() {
+                    return rejection(PhaseName::Semantic, all);
+                }
+            } else {
+                rec.note("settlement_phase_started", json!({"phase": "semantic"}));
+                rec.note(
+                    "settlement_phase_completed",
+                    json!({"phase": "semantic", "status": "skipped"}),
+                );
+            }
+
+            // Candidate validation: the configured gates on the integrated result, with
+            // `changed = diff(target, candidate)` (the original diffed the candidate with itself).
             ctx.phase = Phase::Candidate;
+            ctx.changed = cand_changed;
+            ctx.revs.head = candidate.to_string();
             let r = self
-                .phase(
-                    rec,
-                    &policy,
-                    PhaseName::Semantic,
-                    &ctx,
-                    &ccall,
-                    Some(("semantic", &input)),
-                )
+                .phase(rec, &policy, PhaseName::Candidate, &ctx, &ccall, None)
                 .await;
             let blocking = r.blocking;
             all.extend(r.runs);
             if blocking.is_some() {
-                return rejection(PhaseName::Semantic, all);
+                return rejection(PhaseName::Candidate, all);
             }
-        } else {
-            rec.note("settlement_phase_started", json!({"phase": "semantic"}));
+            // A merge that landed meanwhile (the runner merges the previous passing task while
+            // this one settles) makes this candidate stale: rebuild it on the new HEAD.
+            let now = Repo::open(&req.root)
+                .ok()
+                .and_then(|r| r.head().ok().flatten());
+            if now == Some(target) {
+                return Outcome {
+                    passed: true,
+                    phase: None,
+                    code: "accepted".into(),
+                    reason: "accepted".into(),
+                    retryable: false,
+                    gates: all,
+                    candidate: Some(candidate.to_string()),
+                    target: Some(target.to_string()),
+                };
+            }
+            let Some(now) = now.filter(|_| round < 3) else {
+                let reason =
+                    "the target branch kept moving while the candidate was validated".into();
+                return Outcome::reject("candidate", "target_moved", reason, true, all);
+            };
             rec.note(
-                "settlement_phase_completed",
-                json!({"phase": "semantic", "status": "skipped"}),
+                "settlement_target_moved",
+                json!({"from": target.to_string(), "to": now.to_string()}),
             );
-        }
-
-        // Candidate validation: the configured gates on the integrated result, with
-        // `changed = diff(target, candidate)` (the original diffed the candidate with itself).
-        ctx.phase = Phase::Candidate;
-        ctx.changed = cand_changed;
-        ctx.revs.head = candidate.to_string();
-        let r = self
-            .phase(rec, &policy, PhaseName::Candidate, &ctx, &ccall, None)
-            .await;
-        let blocking = r.blocking;
-        all.extend(r.runs);
-        if blocking.is_some() {
-            return rejection(PhaseName::Candidate, all);
-        }
-        Outcome {
-            passed: true,
-            phase: None,
-            code: "accepted".into(),
-            reason: "accepted".into(),
-            retryable: false,
-            gates: all,
-            candidate: Some(candidate.to_string()),
-            target: Some(target.to_string()),
+            target = now;
+            ctx.revs.target = Some(target.to_string());
+            ctx.revs.head = req.commit.to_string();
+            ctx.changed = task_changed.clone();
         }
     }
 

@@ -393,3 +393,38 @@ fn a_file_written_through_worker_tools_and_reverted_still_violates_scope() {
         out.reason
     );
 }
+
+#[test]
+fn a_target_that_moves_during_validation_gets_a_fresh_candidate() {
+    let (tmp, root) = project(&[]);
+    let marker = tmp.path().join("moved-once");
+    // The candidate gate's command lands a commit on the target the first time it runs,
+    // as a merge of another task would.
+    let cmd = format!(
+        "if [ ! -f {m} ]; then touch {m}; echo m > {r}/moved.txt; git -C {r} add moved.txt; git -C {r} -c user.name=t -c user.email=t@t -c commit.gpgsign=false commit -qm moved; fi",
+        m = marker.display(),
+        r = root.display()
+    );
+    write_policy(
+        &root,
+        &format!(
+            "[settlement.phase]\nisolated = []\n[[settlement.phase.candidate]]\ngate = \"command\"\nconfig = {{ command = {cmd:?} }}\n"
+        ),
+    );
+    let req = attempt(&root, "t", &[("x.txt", "x\n")]);
+    let before = Repo::open(&root).unwrap().head().unwrap().unwrap();
+    let out = rt().block_on(pipeline().settle(&req));
+    assert!(out.passed, "{out:?}");
+    let after = Repo::open(&root).unwrap().head().unwrap().unwrap();
+    assert_ne!(before, after, "the gate should have moved the target");
+    assert_eq!(out.target.as_deref(), Some(after.to_string().as_str()));
+    let moved = events(&root, "settlement_target_moved");
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    // The validated candidate contains both the moved target and the task.
+    let repo = Repo::open(&root).unwrap();
+    let cand = git2::Oid::from_str(out.candidate.as_deref().unwrap()).unwrap();
+    assert!(
+        repo.file_at(cand, "moved.txt").unwrap().is_some()
+            && repo.file_at(cand, "x.txt").unwrap().is_some()
+    );
+}
