@@ -140,7 +140,9 @@ pub fn run(args: RunArgs, g: &Globals) -> anyhow::Result<u8> {
             eprintln!("recovered: {line}");
         }
     }
-    let dirty = repo.dirty_paths()?;
+    let mut dirty = repo.dirty_paths()?;
+    // dgov's own sentrux baseline is not the user's change.
+    dirty.retain(|p| !crate::cmd_sentrux::governor_owned(p));
     if !dirty.is_empty() {
         report_dirty(&dirty, g);
         return Ok(exit::FAILURE);
@@ -216,6 +218,9 @@ pub fn run(args: RunArgs, g: &Globals) -> anyhow::Result<u8> {
         settlement,
         progress: progress.clone(),
     };
+    // Sentrux: a missing baseline is created once, before anything is dispatched.
+    let sentrux = crate::cmd_sentrux::RunHooks::before_dispatch(&root, g)?;
+    let full_plan = args.only.is_none();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -228,7 +233,8 @@ pub fn run(args: RunArgs, g: &Globals) -> anyhow::Result<u8> {
         res
     });
     let report = report.map_err(|e| with_code(exit::FAILURE, anyhow::anyhow!("{e}")))?;
-    print_summary(&report, started.elapsed(), g);
+    let sentrux = sentrux.map(|h| h.after_run(report.status == RunStatus::Complete, full_plan, g));
+    print_summary(&report, started.elapsed(), g, sentrux.as_ref());
     Ok(match report.status {
         RunStatus::Complete => exit::SUCCESS,
         RunStatus::Interrupted => exit::INTERRUPTED,
@@ -334,7 +340,20 @@ fn report_dirty(dirty: &[String], g: &Globals) {
     eprintln!("Fix: commit or stash these changes, then run again.");
 }
 
-fn print_summary(report: &RunReport, elapsed: Duration, g: &Globals) {
+fn print_summary(
+    report: &RunReport,
+    elapsed: Duration,
+    g: &Globals,
+    sentrux: Option<&serde_json::Value>,
+) {
+    // A structurally degraded run that merged everything is `degraded`: exit 0, warned.
+    let degraded = report.status == RunStatus::Complete
+        && sentrux.is_some_and(|v| v["degraded"] == serde_json::Value::Bool(true));
+    let status = if degraded {
+        "degraded"
+    } else {
+        report.status.as_str()
+    };
     let s = &report.summary;
     let mut abandoned = s.abandoned.clone();
     abandoned.extend(s.timed_out.iter().cloned());
@@ -345,8 +364,9 @@ fn print_summary(report: &RunReport, elapsed: Duration, g: &Globals) {
             .map(|(t, e)| (t.clone(), json!(e)))
             .collect();
         let doc = json!({
-            "status": report.status.as_str(),
+            "status": status,
             "plan": report.plan,
+            "sentrux": sentrux,
             "run_id": report.run_id,
             "succeeded": s.merged.len(),
             "failed": s.failed.len(),
@@ -379,7 +399,7 @@ fn print_summary(report: &RunReport, elapsed: Duration, g: &Globals) {
             report.plan
         );
     }
-    println!("status: {}", report.status.as_str());
+    println!("status: {status}");
     println!("plan: {}", report.plan);
     println!("succeeded: {}", s.merged.len());
     println!("failed: {}", s.failed.len());

@@ -1,0 +1,199 @@
+//! `dgov sentrux …` and the sentrux side of `dgov run`, through the binary, on real
+//! temporary git repositories.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn dgov(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dgov"));
+    cmd.args(args)
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .env_remove("DGOV_SENTRUX")
+        .env_remove("DGOV_WORKER")
+        .env_remove("DGOV_FAULT");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "git {args:?}: {}", text(&o));
+}
+
+fn repo(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("proj");
+    std::fs::create_dir_all(&root).unwrap();
+    git(&root, &["init", "-q", "."]);
+    git(&root, &["config", "user.email", "t@t"]);
+    git(&root, &["config", "user.name", "t"]);
+    for (p, t) in files {
+        let path = root.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, t).unwrap();
+    }
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "init"]);
+    (tmp, root)
+}
+
+const A: &str = "from . import b\n\ndef fa():\n    return b.fb()\n";
+const B_CLEAN: &str = "def fb():\n    return 1\n";
+const B_CYCLE: &str = "from . import a\n\ndef fb():\n    return a.fa()\n";
+
+#[test]
+fn commands_print_sentrux_output_and_exit_codes() {
+    let (_tmp, root) = repo(&[("a.py", A), ("b.py", B_CLEAN)]);
+    // check: no rules file → stderr, exit 1.
+    let out = dgov(&root, &["sentrux", "check"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("No .sentrux/rules.toml found in"));
+    // gate without a baseline → exit 1.
+    let out = dgov(&root, &["sentrux", "gate"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Failed to load baseline at"));
+    // gate-save, then a clean gate.
+    let out = dgov(&root, &["--json", "sentrux", "gate-save"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["cycle_count"], 0);
+    assert_eq!(doc["total_import_edges"], 1);
+    assert!(root.join(".sentrux/baseline.json").is_file());
+    let out = dgov(&root, &["sentrux", "gate"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("✓ No degradation detected"));
+    // A cycle in the working tree: gate exits 1, --json is the comparison.
+    std::fs::write(root.join("b.py"), B_CYCLE).unwrap();
+    let out = dgov(&root, &["--json", "sentrux", "gate"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["degraded"], true);
+    assert_eq!(doc["cycles_before"], 0);
+    assert_eq!(doc["cycles_after"], 1);
+    // Rules: max_cycles = 0 is violated → exit 1; allowing one passes → exit 0.
+    std::fs::write(
+        root.join(".sentrux/rules.toml"),
+        "[constraints]\nmax_cycles = 0\n",
+    )
+    .unwrap();
+    let out = dgov(&root, &["sentrux", "check"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("sentrux check — 1 rules checked\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("✗ [Error] max_cycles:"), "{stdout}");
+    assert!(stdout.ends_with("✗ 1 violation(s) found\n"), "{stdout}");
+    std::fs::write(
+        root.join(".sentrux/rules.toml"),
+        "[constraints]\nmax_cycles = 1\n",
+    )
+    .unwrap();
+    let out = dgov(&root, &["--json", "sentrux", "check"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["rules"]["rules_checked"], 1);
+    assert_eq!(doc["rules"]["violations"].as_array().unwrap().len(), 0);
+    // offenders and status.
+    let out = dgov(&root, &["sentrux", "offenders"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Cycles:\n  a.py -> b.py\n"));
+    let out = dgov(&root, &["--json", "sentrux", "status"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["analyzer"]["available"], true);
+    assert_eq!(doc["rules"], true);
+    assert_eq!(doc["baseline"]["cycle_count"], 0);
+}
+
+fn plan(root: &Path, prompt: &str, file: &str) {
+    let dir = root.join(".dgov/plans/demo/tasks");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        root.join(".dgov/plans/demo/_root.toml"),
+        "[plan]\nname = \"demo\"\nsections = [\"tasks\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.toml"),
+        format!(
+            "[tasks.t]\nprompt = \"{prompt}\"\nfiles.edit = [\"{file}\"]\ncommit_message = \"t\"\n"
+        ),
+    )
+    .unwrap();
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "plan"]);
+}
+
+/// A run creates the missing baseline before dispatch; a task that closes an import cycle
+/// makes the run `degraded` (exit 0, with a warning) and the baseline is not refreshed.
+#[test]
+fn a_run_bootstraps_the_baseline_and_a_structural_regression_marks_it_degraded() {
+    let (_tmp, root) = repo(&[("a.py", A), ("b.py", B_CLEAN), ("cycle.py.txt", B_CYCLE)]);
+    plan(&root, "cp cycle.py.txt b.py", "b.py");
+    assert!(!root.join(".sentrux/baseline.json").exists());
+    let out = dgov(
+        &root,
+        &["--json", "run", ".dgov/plans/demo", "--worker", "command"],
+        &[("DGOV_SETTLEMENT", "accept-all")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["succeeded"], 1, "{doc}");
+    assert_eq!(doc["status"], "degraded", "{doc}");
+    assert_eq!(doc["sentrux"]["degraded"], true);
+    assert_eq!(doc["sentrux"]["comparison"]["cycles_after"], 1);
+    assert_eq!(
+        doc["sentrux"]["baseline_refreshed"],
+        serde_json::Value::Null
+    );
+    let base = std::fs::read_to_string(root.join(".sentrux/baseline.json")).unwrap();
+    let base: serde_json::Value = serde_json::from_str(&base).unwrap();
+    assert_eq!(base["cycle_count"], 0, "the baseline is the pre-run one");
+    // The untracked baseline is dgov's own file: the next run is not blocked as dirty.
+    plan_next(&root);
+    let out = dgov(
+        &root,
+        &["--json", "run", ".dgov/plans/next", "--worker", "command"],
+        &[("DGOV_SETTLEMENT", "accept-all")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The cycle is still there and the baseline predates it: still degraded, until someone
+    // accepts the new structure with `dgov sentrux gate-save`.
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["status"], "degraded", "{doc}");
+}
+
+fn plan_next(root: &Path) {
+    let dir = root.join(".dgov/plans/next/tasks");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        root.join(".dgov/plans/next/_root.toml"),
+        "[plan]\nname = \"next\"\nsections = [\"tasks\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.toml"),
+        "[tasks.n]\nprompt = \"echo 'N = 1' > n.py\"\nfiles.create = [\"n.py\"]\ncommit_message = \"n\"\n",
+    )
+    .unwrap();
+    // Commit the first plan's archive move too (as the run told us to).
+    git(root, &["add", "-A", ".dgov/plans"]);
+    git(root, &["commit", "-qm", "next plan"]);
+}
