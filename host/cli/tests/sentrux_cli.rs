@@ -197,3 +197,44 @@ fn plan_next(root: &Path) {
     git(root, &["add", "-A", ".dgov/plans"]);
     git(root, &["commit", "-qm", "next plan"]);
 }
+
+/// Settlement: the sentrux gate rejects the task whose own files close an import cycle,
+/// and lands the trivial task next to it.
+#[test]
+fn settlement_rejects_only_the_task_that_causes_the_degradation() {
+    let (_tmp, root) = repo(&[("a.py", A), ("b.py", B_CLEAN), ("cycle.py.txt", B_CYCLE)]);
+    let dir = root.join(".dgov/plans/demo/tasks");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        root.join(".dgov/plans/demo/_root.toml"),
+        "[plan]\nname = \"demo\"\nsections = [\"tasks\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.toml"),
+        "[tasks.cycle]\nprompt = \"cp cycle.py.txt b.py\"\nfiles.edit = [\"b.py\"]\ncommit_message = \"cycle\"\n\n[tasks.trivial]\nprompt = \"echo 'N = 1' > n.py\"\nfiles.create = [\"n.py\"]\ncommit_message = \"n\"\n",
+    )
+    .unwrap();
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "plan"]);
+    let out = dgov(
+        &root,
+        &["--json", "run", ".dgov/plans/demo", "--worker", "command"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["merged_tasks"],
+        serde_json::json!(["tasks/main.trivial"]),
+        "{doc}"
+    );
+    assert_eq!(
+        doc["failed_tasks"],
+        serde_json::json!(["tasks/main.cycle"]),
+        "{doc}"
+    );
+    let err = doc["task_errors"]["tasks/main.cycle"].as_str().unwrap();
+    assert!(err.contains("Cycles increased: 0 → 1"), "{err}");
+    assert_eq!(std::fs::read_to_string(root.join("b.py")).unwrap(), B_CLEAN);
+}

@@ -74,6 +74,7 @@ pub fn builtin_plugin(gate: &str) -> Option<&'static str> {
     match gate {
         "scope" => Some("scope-gate"),
         "semantic" => Some("semantic-gate"),
+        "sentrux" => Some("sentrux-gate"),
         "command" => Some("command-gate"),
         g if COMMAND_GATES.iter().any(|(n, _)| *n == g) => Some("command-gate"),
         _ => None,

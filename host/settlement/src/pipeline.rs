@@ -349,8 +349,18 @@ impl Pipeline {
             ctx.phase = Phase::Candidate;
             ctx.changed = cand_changed;
             ctx.revs.head = candidate.to_string();
+            // The sentrux gate judges against the governor's baseline (the session root's,
+            // never the tree's own copy).
+            let sentrux = json!({"baseline": sentrux_baseline(&req.root)});
             let r = self
-                .phase(rec, &policy, PhaseName::Candidate, &ctx, &ccall, None)
+                .phase(
+                    rec,
+                    &policy,
+                    PhaseName::Candidate,
+                    &ctx,
+                    &ccall,
+                    Some(("sentrux", &sentrux)),
+                )
                 .await;
             let blocking = r.blocking;
             all.extend(r.runs);
@@ -594,4 +604,13 @@ fn build_candidate(
         cand_changed,
         cand_tree,
     })
+}
+
+/// The session root's `.sentrux/baseline.json` as JSON, or null when missing or unreadable
+/// (then the sentrux gate skips).
+fn sentrux_baseline(root: &std::path::Path) -> serde_json::Value {
+    std::fs::read_to_string(root.join(".sentrux/baseline.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null)
 }

@@ -221,7 +221,10 @@ pub fn defaults(cfg: &ProjectConfig, explicit: &[String]) -> BTreeMap<PhaseName,
         PhaseName::Semantic,
         vec![entry("semantic", serde_json::json!({}))],
     );
-    phases.insert(PhaseName::Candidate, commands);
+    // Architecture degradation attributable to the task (skips itself without a baseline).
+    let mut candidate = commands;
+    candidate.push(entry("sentrux", serde_json::json!({})));
+    phases.insert(PhaseName::Candidate, candidate);
     phases
 }
 
@@ -398,7 +401,8 @@ mod tests {
         assert_eq!(gates(&p, PhaseName::Structural), ["scope"]);
         assert_eq!(gates(&p, PhaseName::Isolated), ["tests"]);
         assert_eq!(gates(&p, PhaseName::Semantic), ["semantic"]);
-        assert_eq!(gates(&p, PhaseName::Candidate), ["tests"]);
+        // The sentrux gate always runs on the candidate (it skips without a baseline).
+        assert_eq!(gates(&p, PhaseName::Candidate), ["tests", "sentrux"]);
         let t = &p.gates(PhaseName::Isolated)[0];
         assert_eq!(t.config["command"], "cargo test -q");
         assert_eq!(t.config["pass_codes"], serde_json::json!([0, 5]));
