@@ -110,13 +110,15 @@ fn generate(root: &Path) -> Vec<(String, usize)> {
 /// Native: read + parse on `threads` threads, then the metrics.
 fn native(root: &Path, rels: &[String], threads: usize) -> (dgov_sentrux::Report, Duration) {
     let t = Instant::now();
-    let chunk = rels.len().div_ceil(threads.max(1)).max(1);
-    let facts: Vec<(String, FileFacts)> = std::thread::scope(|s| {
-        let handles: Vec<_> = rels
-            .chunks(chunk)
-            .map(|part| {
+    // Strided over threads, like the host's fan-out (languages cost differently to parse).
+    let threads = threads.max(1);
+    let mut facts: Vec<(String, FileFacts)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
                 s.spawn(move || {
-                    part.iter()
+                    rels.iter()
+                        .skip(k)
+                        .step_by(threads)
                         .filter_map(|rel| {
                             let bytes = std::fs::read(root.join(rel)).ok()?;
                             dgov_syntax::parse_file(rel, &bytes)
@@ -132,6 +134,7 @@ fn native(root: &Path, rels: &[String], threads: usize) -> (dgov_sentrux::Report
             .flat_map(|h| h.join().expect("parser thread"))
             .collect()
     });
+    facts.sort_by(|a, b| a.0.cmp(&b.0));
     let report = dgov_sentrux::scan(&facts, None);
     (report, t.elapsed())
 }
@@ -182,7 +185,9 @@ fn ms(d: Duration) -> f64 {
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let written = generate(dir.path());
-    let rels: Vec<String> = written.iter().map(|(r, _)| r.clone()).collect();
+    // Sorted, as the host hands tracked files (the order of duplicate groups follows input order).
+    let mut rels: Vec<String> = written.iter().map(|(r, _)| r.clone()).collect();
+    rels.sort();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
 
     let t = Instant::now();

@@ -18,6 +18,9 @@ pub const PLUGIN_NAME: &str = "sentrux-analyzer";
 /// Wall-clock limit of one scan: a 100k-line tree takes about a second.
 pub const SCAN_DEADLINE: Duration = Duration::from_secs(120);
 
+/// From this many files on, a scan gathers facts over several plugin instances at once.
+pub const FAN_OUT_MIN_FILES: usize = 64;
+
 /// Memory cap of one scan (facts of a large tree plus the report).
 pub const SCAN_MEMORY: usize = 1024 * 1024 * 1024;
 
@@ -134,43 +137,112 @@ impl Architecture {
         self
     }
 
+    fn invocation(&self, root: &Path) -> Invocation {
+        Invocation {
+            root: Some(root.to_path_buf()),
+            grant: scan_grant(),
+            baseline_dir: None,
+            limits: Some(self.limits),
+        }
+    }
+
     /// Scan `files` (relative to `root`) with the plugin rooted at `root`.
+    ///
+    /// The guest asks for facts one file at a time, and the host parses each request on the
+    /// calling thread. On a large tree, sized to the machine, the files are therefore first
+    /// split over several plugin instances that only gather facts (in parallel, on the tokio
+    /// runtime's workers), and one more instance scans everything they gathered.
     pub async fn scan_files(
         &self,
         root: &Path,
         files: &[String],
         rules: &RulesMode,
     ) -> Result<Scan, ArchitectureError> {
-        let config = match rules {
-            RulesMode::FromTree => serde_json::json!({}),
-            RulesMode::None => serde_json::json!({ "no_rules": true }),
-            RulesMode::Text(text) => serde_json::json!({ "rules_toml": text }),
-        };
-        let inv = Invocation {
-            root: Some(root.to_path_buf()),
-            grant: scan_grant(),
-            baseline_dir: None,
-            limits: Some(self.limits),
-        };
         let started = Instant::now();
-        let outcome = self
-            .plugin
-            .analyze(&inv, files, &config.to_string())
-            .await
-            .map_err(|e| ArchitectureError::Invoke(e.to_string()))?;
-        let analysis = outcome.value.map_err(|e| match e {
-            PluginError::InvalidInput(m) => ArchitectureError::InvalidInput(m),
-            PluginError::Denied(m) | PluginError::Failed(m) => ArchitectureError::Plugin(m),
-        })?;
+        let rules_part = match rules {
+            RulesMode::FromTree => String::new(),
+            RulesMode::None => ",\"no_rules\":true".to_string(),
+            RulesMode::Text(text) => {
+                format!(",\"rules_toml\":{}", serde_json::Value::from(text.as_str()))
+            }
+        };
+        let workers = std::thread::available_parallelism().map_or(1, usize::from);
+        let fan_out = workers > 1 && files.len() >= FAN_OUT_MIN_FILES;
+        let (scan_files, facts_json, mut skipped) = if fan_out {
+            let (facts, skipped) = self.gather_parallel(root, files, workers).await?;
+            (Vec::new(), facts, skipped)
+        } else {
+            (files.to_vec(), "[]".to_string(), Vec::new())
+        };
+        let config = format!("{{\"facts\":{facts_json}{rules_part}}}");
+        let analysis = self.call(root, &scan_files, &config).await?;
         let out: AnalyzerOutput = serde_json::from_str(&analysis.report_json)
             .map_err(|e| ArchitectureError::Plugin(format!("malformed report: {e}")))?;
+        skipped.extend(out.skipped);
+        skipped.sort();
         Ok(Scan {
             report: out.report,
             rules_source: out.rules_source,
-            skipped: out.skipped,
+            skipped,
             files: files.len(),
             duration: started.elapsed(),
         })
+    }
+
+    async fn call(
+        &self,
+        root: &Path,
+        files: &[String],
+        config: &str,
+    ) -> Result<dgov_plugin_host::bindings::Analysis, ArchitectureError> {
+        let outcome = self
+            .plugin
+            .analyze(&self.invocation(root), files, config)
+            .await
+            .map_err(|e| ArchitectureError::Invoke(e.to_string()))?;
+        outcome.value.map_err(|e| match e {
+            PluginError::InvalidInput(m) => ArchitectureError::InvalidInput(m),
+            PluginError::Denied(m) | PluginError::Failed(m) => ArchitectureError::Plugin(m),
+        })
+    }
+
+    /// Facts of `files` gathered by `parts` plugin instances at once: the JSON array of
+    /// `[path, facts]` (spliced, not re-parsed) and the skipped files.
+    async fn gather_parallel(
+        &self,
+        root: &Path,
+        files: &[String],
+        parts: usize,
+    ) -> Result<(String, Vec<(String, String)>), ArchitectureError> {
+        // Strided, not contiguous: sorted paths group languages, whose parse costs differ.
+        let handles: Vec<_> = (0..parts.min(files.len()))
+            .map(|k| {
+                let part: Vec<String> = files.iter().skip(k).step_by(parts).cloned().collect();
+                let (me, root) = (self.clone(), root.to_path_buf());
+                tokio::spawn(async move { me.call(&root, &part, "{\"mode\":\"facts\"}").await })
+            })
+            .collect();
+        let mut arrays = Vec::new();
+        let mut skipped = Vec::new();
+        for h in handles {
+            let analysis = h
+                .await
+                .map_err(|e| ArchitectureError::Invoke(format!("facts worker: {e}")))??;
+            for f in analysis.findings {
+                if let Some(loc) = f.locations.first() {
+                    skipped.push((loc.path.clone(), f.message));
+                }
+            }
+            let body = analysis.report_json.trim();
+            let inner = body
+                .strip_prefix('[')
+                .and_then(|b| b.strip_suffix(']'))
+                .ok_or_else(|| ArchitectureError::Plugin("malformed facts: not an array".into()))?;
+            if !inner.trim().is_empty() {
+                arrays.push(inner.to_string());
+            }
+        }
+        Ok((format!("[{}]", arrays.join(",")), skipped))
     }
 
     /// Scan the git-tracked source files of the working tree at `root`.
@@ -199,7 +271,8 @@ impl Architecture {
 /// Run a future to completion on a small runtime of its own (for synchronous callers
 /// outside any tokio runtime, such as the CLI).
 pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, ArchitectureError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    // Multi-threaded, so that a large scan's fact gathering runs on every core.
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| ArchitectureError::Invoke(format!("starting the async runtime: {e}")))?;

@@ -544,3 +544,59 @@ fn worker_tools_refuse_to_write_the_baseline() {
     );
     assert!(!dir.path().join(".sentrux/dgov-baseline.json").exists());
 }
+
+/// A tree large enough to be gathered by several plugin instances at once gives the same
+/// report as the native, in-process analysis of the same files (and skips the same file).
+#[cfg(unix)]
+#[test]
+fn a_fanned_out_scan_equals_the_native_analysis() {
+    let mut files: Vec<(String, String)> = (0..80)
+        .map(|i| {
+            (
+                format!("pkg/m{i}.py"),
+                format!("from . import m{}\n\ndef f{i}(x):\n    if x and x > {i}:\n        return f{}(x - 1)\n    return x\n", (i + 1) % 80, (i + 1) % 80),
+            )
+        })
+        .collect();
+    files.push((
+        "web/a.ts".into(),
+        "import { b } from './b';\nexport function a(x: number) { return x > 0 ? b(x) : 0; }\n"
+            .into(),
+    ));
+    files.push((
+        "web/b.ts".into(),
+        "export function b(x: number) { return x; }\n".into(),
+    ));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let dir = repo(&refs);
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("x.py"), "X = 1\n").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("x.py"), dir.path().join("pkg/leak.py"))
+        .unwrap();
+    commit(dir.path(), "leak");
+    let tracked = dgov_architecture::tree::tracked_files(dir.path()).unwrap();
+    assert_eq!(tracked.len(), 83);
+    let s = block_on(arch().scan_files(dir.path(), &tracked, &RulesMode::None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.skipped.len(), 1);
+    assert_eq!(s.skipped[0].0, "pkg/leak.py");
+    let native: Vec<(String, dgov_syntax::FileFacts)> = files
+        .iter()
+        .map(|(p, t)| (p.clone(), dgov_syntax::parse_file(p, t.as_bytes()).unwrap()))
+        .collect();
+    let mut native = native;
+    native.sort_by(|a, b| a.0.cmp(&b.0));
+    let expected = dgov_sentrux::scan(&native, None);
+    assert_eq!(s.report.files, 82);
+    assert_eq!(s.report.cycles, expected.cycles);
+    assert_eq!(s.report.cycles.len(), 1);
+    assert_eq!(s.report.cycles[0].len(), 80);
+    assert_eq!(s.report.edges, expected.edges);
+    assert_eq!(s.report.total_import_edges, 81);
+    assert!((s.report.quality_signal - expected.quality_signal).abs() < 1e-9);
+    assert_eq!(s.report.quality, expected.quality);
+}

@@ -24,6 +24,24 @@ pub struct Config {
     pub rules_toml: Option<String>,
     /// Skip rules entirely (plain metrics, as `gate`/`offenders` need).
     pub no_rules: bool,
+    /// `facts`: only gather the facts of `files` and return them (as a JSON array of
+    /// `[path, facts]` in `report_json`; unparsable files as `skipped-file` findings). The
+    /// host fans a large tree out over several instances this way, so the host parses in
+    /// parallel, then hands the gathered facts to one `scan`.
+    pub mode: Mode,
+    /// Facts gathered by earlier `facts` calls, scanned together with those of `files`.
+    pub facts: Vec<(String, FileFacts)>,
+}
+
+/// What an `analyze` call does.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Scan and report (the default).
+    #[default]
+    Scan,
+    /// Gather facts only.
+    Facts,
 }
 
 /// Where the rules evaluated in a report came from.
@@ -135,6 +153,19 @@ pub fn findings_of(report: &Report) -> Vec<Finding> {
     out
 }
 
+/// Facts of `files` from the host; files it cannot parse are returned with its reason.
+fn gather(files: Vec<String>) -> (Vec<(String, FileFacts)>, Vec<(String, String)>) {
+    let mut facts = Vec::with_capacity(files.len());
+    let mut skipped = Vec::new();
+    for path in files {
+        match host::facts(&path) {
+            Ok(f) => facts.push((path, f)),
+            Err(e) => skipped.push((path, e.message)),
+        }
+    }
+    (facts, skipped)
+}
+
 struct SentruxAnalyzer;
 
 impl Analyzer for SentruxAnalyzer {
@@ -147,7 +178,20 @@ impl Analyzer for SentruxAnalyzer {
     }
 
     fn analyze(files: Vec<String>, config_json: String) -> Result<Analysis, PluginError> {
-        let config = parse_config(&config_json)?;
+        let mut config = parse_config(&config_json)?;
+        if config.mode == Mode::Facts {
+            let (facts, skipped) = gather(files);
+            let report_json = serde_json::to_string(&facts)
+                .map_err(|e| PluginError::Failed(format!("serialising facts: {e}")))?;
+            let findings = skipped
+                .iter()
+                .map(|(path, why)| Finding::info("skipped-file", why).in_file(path))
+                .collect();
+            return Ok(Analysis {
+                report_json,
+                findings,
+            });
+        }
         let rules = if config.no_rules {
             None
         } else if let Some(text) = &config.rules_toml {
@@ -159,14 +203,10 @@ impl Analyzer for SentruxAnalyzer {
         } else {
             None
         };
-        let mut facts = Vec::with_capacity(files.len());
-        let mut skipped = Vec::new();
-        for path in files {
-            match host::facts(&path) {
-                Ok(f) => facts.push((path, f)),
-                Err(e) => skipped.push((path, e.message)),
-            }
-        }
+        let (mut facts, skipped) = gather(files);
+        facts.append(&mut config.facts);
+        // The same order whatever the fan-out: scan output must not depend on it.
+        facts.sort_by(|a, b| a.0.cmp(&b.0));
         let (output, findings) =
             analyze_facts(&facts, rules.as_ref().map(|(r, s)| (r, *s)), skipped);
         let report_json = serde_json::to_string(&output)
