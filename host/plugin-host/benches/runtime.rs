@@ -74,6 +74,31 @@ fn main() {
     }
     row("cold compile + link (no cache)", 5, &mut cold);
 
+    // Where the cold time goes: Cranelift alone, on this and on a small plugin.
+    let small = dgov_wasm_build::WasmBuild {
+        manifest_path: root.join("Cargo.toml"),
+        packages: vec!["legacy-gate".into()],
+        profile: "plugin".into(),
+        target_dir: None,
+        jobs: None,
+    }
+    .run()
+    .expect("building legacy-gate")
+    .remove(0);
+    let small = std::fs::read(small).unwrap();
+    for (label, b) in [
+        ("Component::new only, probe-tool", &bytes),
+        ("Component::new only, legacy-gate (small)", &small),
+    ] {
+        let mut t = Vec::new();
+        for _ in 0..3 {
+            let s = Instant::now();
+            wasmtime::component::Component::new(dgov_plugin_host::shared_engine(), b).unwrap();
+            t.push(s.elapsed());
+        }
+        row(&format!("{label} ({} KiB)", b.len() / 1024), 3, &mut t);
+    }
+
     // Cached load: a fresh runtime (a new process) finds the artifact on disk.
     let seed = Runtime::new(RuntimeConfig {
         cache_dir: Some(cache.path().into()),
