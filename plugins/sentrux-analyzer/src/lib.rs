@@ -154,7 +154,12 @@ pub fn findings_of(report: &Report) -> Vec<Finding> {
 }
 
 /// Facts of `files` from the host; files it cannot parse are returned with its reason.
-fn gather(files: Vec<String>) -> (Vec<(String, FileFacts)>, Vec<(String, String)>) {
+/// `(path, facts)` of the files the host parsed.
+type Gathered = Vec<(String, FileFacts)>;
+/// `(path, reason)` of the files it could not.
+type Skipped = Vec<(String, String)>;
+
+fn gather(files: Vec<String>) -> (Gathered, Skipped) {
     let mut facts = Vec::with_capacity(files.len());
     let mut skipped = Vec::new();
     for path in files {
