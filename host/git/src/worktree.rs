@@ -84,6 +84,51 @@ impl Repo {
         (path, branch, name)
     }
 
+    /// Remove lock files a killed dgov process left inside dgov's own namespaces: ref locks
+    /// under `refs/heads/dgov/` and the index/HEAD locks of `dgov+…` worktrees. git and
+    /// libgit2 take these locks for the length of one write; a process killed in between
+    /// (kill -9, or a crash in another thread) leaves them behind and every later write to
+    /// that branch fails. Only call this while holding the run lock: then no live dgov
+    /// process can own them. The target branch's own locks are never touched.
+    pub fn clear_stale_dgov_locks(&self) -> Result<Vec<PathBuf>, GitError> {
+        let common = self.repo.commondir().to_path_buf();
+        let mut removed = Vec::new();
+        let mut stack = vec![common.join("refs").join("heads").join("dgov")];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                match entry.file_type() {
+                    Ok(ft) if ft.is_dir() => stack.push(path),
+                    Ok(ft) if ft.is_file() && path.extension().is_some_and(|e| e == "lock") => {
+                        std::fs::remove_file(&path)
+                            .ctx(|| format!("removing stale lock {}", path.display()))?;
+                        removed.push(path);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Ok(entries) = std::fs::read_dir(common.join("worktrees")) {
+            for entry in entries.flatten() {
+                if !entry.file_name().to_string_lossy().starts_with("dgov+") {
+                    continue;
+                }
+                for lock in ["index.lock", "HEAD.lock"] {
+                    let path = entry.path().join(lock);
+                    if path.is_file() {
+                        std::fs::remove_file(&path)
+                            .ctx(|| format!("removing stale lock {}", path.display()))?;
+                        removed.push(path);
+                    }
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     /// Create the worktree and branch of an attempt at `base`. Anything left at those names
     /// by an earlier crash is removed first, so this is idempotent.
     pub fn create_attempt(

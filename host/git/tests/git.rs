@@ -361,3 +361,43 @@ fn hand_written_worktrees_are_understood_by_the_git_cli() {
     assert_eq!(list.matches("worktree ").count(), 1, "{list}");
     assert_eq!(git(&root, &["branch", "--list", "dgov/*"]), "");
 }
+
+/// A run killed while libgit2 held a ref or index lock (kill -9 mid-commit) must not wedge
+/// the next run: the stale locks in dgov's namespaces are cleared, and the attempt can be
+/// recreated. The target branch's locks are not dgov's to remove.
+#[test]
+fn stale_locks_left_by_a_killed_run_are_cleared_only_in_dgov_namespaces() {
+    let (_tmp, root, repo) = project();
+    let base = repo.head().unwrap().unwrap();
+    let wt = repo
+        .create_attempt("demo", "tasks/main.a", 1, base)
+        .unwrap();
+    let (_, branch, name) = repo.attempt_names("demo", "tasks/main.a", 1);
+    let git_dir = root.join(".git");
+    let ref_lock = git_dir.join("refs/heads").join(format!("{branch}.lock"));
+    let index_lock = git_dir.join("worktrees").join(&name).join("index.lock");
+    let main_lock = git_dir.join("index.lock");
+    std::fs::write(&ref_lock, "").unwrap();
+    std::fs::write(&index_lock, "").unwrap();
+    std::fs::write(&main_lock, "").unwrap();
+
+    // with the ref lock in place, writing the branch fails, as after a real crash
+    write(&wt.path, "new.txt", "x\n");
+    assert!(repo.commit_attempt(&wt.path, "msg").is_err());
+
+    let removed = repo.clear_stale_dgov_locks().unwrap();
+    assert_eq!(removed.len(), 2, "{removed:?}");
+    assert!(!ref_lock.exists() && !index_lock.exists());
+    assert!(
+        main_lock.exists(),
+        "the target branch's index lock is not dgov's"
+    );
+    std::fs::remove_file(&main_lock).unwrap();
+
+    // and the attempt can now be recreated and committed
+    let wt = repo
+        .create_attempt("demo", "tasks/main.a", 1, base)
+        .unwrap();
+    write(&wt.path, "new.txt", "x\n");
+    assert!(repo.commit_attempt(&wt.path, "msg").unwrap().is_some());
+}

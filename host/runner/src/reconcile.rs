@@ -51,6 +51,15 @@ pub fn repair_interrupted_merges(root: &std::path::Path) -> Result<Vec<String>, 
 
 pub(crate) fn reconcile(r: &mut Runner) -> Result<(), RunError> {
     let plan = r.plan.name.clone();
+    // A previous run killed mid-write (kill -9, or a crash while another thread was
+    // committing an attempt) can leave git lock files in dgov's branches and worktrees; we
+    // hold the run lock, so none of them belongs to a live process.
+    for lock in r.git.clear_stale_dgov_locks()? {
+        r.reconciled.push(format!(
+            "removed a stale git lock left by a killed run: {}",
+            lock.display()
+        ));
+    }
     for intent in r.store.open_intents(&plan)? {
         let task = intent.task.clone().unwrap_or_default();
         let attempt = intent.attempt.unwrap_or(0);
