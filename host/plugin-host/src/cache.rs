@@ -2,9 +2,9 @@
 //!
 //! Compiling a component with Cranelift costs tens to hundreds of milliseconds; loading a
 //! precompiled artifact costs well under one. Entries are keyed by the SHA-256 of the
-//! component bytes, the engine's compatibility hash (target, flags, settings) and the
-//! wasmtime version, so a changed plugin, engine configuration or wasmtime upgrade misses
-//! instead of loading something stale.
+//! component bytes and the engine's `precompile_compatibility_hash` (target, compiler
+//! flags, tunables, features and the wasmtime version), so a changed plugin, engine
+//! configuration or wasmtime upgrade misses instead of loading something stale.
 //!
 //! Deserializing a precompiled artifact is `unsafe` in wasmtime: the bytes are trusted to be
 //! wasmtime's own output. So every entry carries a header with its payload's length and
@@ -85,13 +85,23 @@ impl CompileCache {
 
     /// The cache file an artifact for `bytes` would live in.
     pub fn entry_path(&self, engine: &Engine, bytes: &[u8]) -> Option<PathBuf> {
+        self.entry_for(engine, &component_hash(bytes))
+    }
+
+    fn entry_for(&self, engine: &Engine, component_hash: &str) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
-        Some(dir.join(format!("{}.cwasm", cache_key(engine, bytes))))
+        Some(dir.join(format!("{}.cwasm", cache_key(engine, component_hash))))
     }
 
     /// Load the component for `bytes` from the cache, or compile (and store) it.
-    pub fn load(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(Component, LoadSource)> {
-        let Some(path) = self.entry_path(engine, bytes) else {
+    /// `component_hash` is [`component_hash`] of `bytes`, which the caller already has.
+    pub fn load(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        component_hash: &str,
+    ) -> wasmtime::Result<(Component, LoadSource)> {
+        let Some(path) = self.entry_for(engine, component_hash) else {
             self.misses.fetch_add(1, Ordering::Relaxed);
             return Ok((Component::new(engine, bytes)?, LoadSource::Compiled));
         };
@@ -170,19 +180,12 @@ impl Hasher for ShaHasher {
     }
 }
 
-fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
+fn cache_key(engine: &Engine, component_hash: &str) -> String {
     let mut hasher = ShaHasher(Sha256::new());
     hasher.write(b"dgov-component-cache-v2\0");
-    hasher.write(wasmtime_version().as_bytes());
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    hasher.write(&Sha256::digest(bytes));
+    hasher.write(component_hash.as_bytes());
     hex::encode(hasher.0.finalize())
-}
-
-/// The wasmtime version this host was built with (part of every cache key).
-pub fn wasmtime_version() -> &'static str {
-    // Kept in sync with the workspace's pinned wasmtime; a mismatch only costs a recompile.
-    "48.0.8"
 }
 
 /// SHA-256 of component bytes, hex (also the plugin hash used in verdict caches).

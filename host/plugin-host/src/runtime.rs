@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{HasSelf, InstancePre, Linker};
+use wasmtime::component::{HasSelf, Instance, InstancePre, Linker};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
@@ -196,9 +196,10 @@ impl Runtime {
             error,
         })?;
         let name = meta.name.clone();
+        let hash = crate::cache::component_hash(bytes);
         let (component, source) =
             self.cache
-                .load(&self.engine, bytes)
+                .load(&self.engine, bytes, &hash)
                 .map_err(|e| LoadError::Compile {
                     name: name.clone(),
                     message: format!("{e:#}"),
@@ -222,7 +223,7 @@ impl Runtime {
         Ok(Plugin {
             inner: Arc::new(PluginInner {
                 meta,
-                hash: crate::cache::component_hash(bytes),
+                hash,
                 origin,
                 load_source: source,
                 pre,
@@ -411,24 +412,50 @@ impl Plugin {
         session.call(name, args_json, writes).await
     }
 
+    /// Instantiate in a fresh sandbox and run `call` on the instance; the store's limits,
+    /// logs and captured output become the [`Outcome`].
+    async fn fresh_call<T>(
+        &self,
+        invocation: &Invocation,
+        call: impl AsyncFnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<T>,
+    ) -> Result<Outcome<T>, InvokeError> {
+        let limits = invocation.limits.unwrap_or(self.inner.default_limits);
+        let mut store = self.new_store(invocation)?;
+        let started = Instant::now();
+        let result = match self.inner.pre.instantiate_async(&mut store).await {
+            Ok(instance) => call(&mut store, &instance).await,
+            Err(e) => Err(e),
+        };
+        finish(store, result, &limits, started)
+    }
+
+    fn gate_indices(&self) -> Result<&bindings::gate::GuestIndices, InvokeError> {
+        match &self.inner.exports {
+            KindExports::Gate(indices) => Ok(indices),
+            _ => Err(self.expect_kind(PluginKind::Gate).unwrap_err()),
+        }
+    }
+
+    fn analyzer_indices(&self) -> Result<&bindings::analyzer::GuestIndices, InvokeError> {
+        match &self.inner.exports {
+            KindExports::Analyzer(indices) => Ok(indices),
+            _ => Err(self.expect_kind(PluginKind::Analyzer).unwrap_err()),
+        }
+    }
+
     /// Describe a gate.
     pub async fn describe_gate(
         &self,
         invocation: &Invocation,
     ) -> Result<Outcome<GateSpec>, InvokeError> {
-        let KindExports::Gate(indices) = &self.inner.exports else {
-            return Err(self.expect_kind(PluginKind::Gate).unwrap_err());
-        };
-        let limits = invocation.limits.unwrap_or(self.inner.default_limits);
-        let mut store = self.new_store(invocation)?;
-        let started = Instant::now();
-        let result = async {
-            let instance = self.inner.pre.instantiate_async(&mut store).await?;
-            let guest = indices.load(&mut store, &instance)?;
-            guest.call_describe(&mut store).await
-        }
-        .await;
-        finish(store, result, &limits, started)
+        let indices = self.gate_indices()?;
+        self.fresh_call(invocation, async |store, instance| {
+            indices
+                .load(&mut *store, instance)?
+                .call_describe(store)
+                .await
+        })
+        .await
     }
 
     /// Run a gate's check in a fresh sandbox.
@@ -437,19 +464,14 @@ impl Plugin {
         invocation: &Invocation,
         ctx: &GateContext,
     ) -> Result<Outcome<Result<GateReport, PluginError>>, InvokeError> {
-        let KindExports::Gate(indices) = &self.inner.exports else {
-            return Err(self.expect_kind(PluginKind::Gate).unwrap_err());
-        };
-        let limits = invocation.limits.unwrap_or(self.inner.default_limits);
-        let mut store = self.new_store(invocation)?;
-        let started = Instant::now();
-        let result = async {
-            let instance = self.inner.pre.instantiate_async(&mut store).await?;
-            let guest = indices.load(&mut store, &instance)?;
-            guest.call_check(&mut store, ctx).await
-        }
-        .await;
-        finish(store, result, &limits, started)
+        let indices = self.gate_indices()?;
+        self.fresh_call(invocation, async |store, instance| {
+            indices
+                .load(&mut *store, instance)?
+                .call_check(store, ctx)
+                .await
+        })
+        .await
     }
 
     /// Describe an analyzer.
@@ -457,19 +479,14 @@ impl Plugin {
         &self,
         invocation: &Invocation,
     ) -> Result<Outcome<AnalyzerSpec>, InvokeError> {
-        let KindExports::Analyzer(indices) = &self.inner.exports else {
-            return Err(self.expect_kind(PluginKind::Analyzer).unwrap_err());
-        };
-        let limits = invocation.limits.unwrap_or(self.inner.default_limits);
-        let mut store = self.new_store(invocation)?;
-        let started = Instant::now();
-        let result = async {
-            let instance = self.inner.pre.instantiate_async(&mut store).await?;
-            let guest = indices.load(&mut store, &instance)?;
-            guest.call_describe(&mut store).await
-        }
-        .await;
-        finish(store, result, &limits, started)
+        let indices = self.analyzer_indices()?;
+        self.fresh_call(invocation, async |store, instance| {
+            indices
+                .load(&mut *store, instance)?
+                .call_describe(store)
+                .await
+        })
+        .await
     }
 
     /// Run an analyzer over `files` in a fresh sandbox.
@@ -479,19 +496,14 @@ impl Plugin {
         files: &[String],
         config_json: &str,
     ) -> Result<Outcome<Result<Analysis, PluginError>>, InvokeError> {
-        let KindExports::Analyzer(indices) = &self.inner.exports else {
-            return Err(self.expect_kind(PluginKind::Analyzer).unwrap_err());
-        };
-        let limits = invocation.limits.unwrap_or(self.inner.default_limits);
-        let mut store = self.new_store(invocation)?;
-        let started = Instant::now();
-        let result = async {
-            let instance = self.inner.pre.instantiate_async(&mut store).await?;
-            let guest = indices.load(&mut store, &instance)?;
-            guest.call_analyze(&mut store, files, config_json).await
-        }
-        .await;
-        finish(store, result, &limits, started)
+        let indices = self.analyzer_indices()?;
+        self.fresh_call(invocation, async |store, instance| {
+            indices
+                .load(&mut *store, instance)?
+                .call_analyze(store, files, config_json)
+                .await
+        })
+        .await
     }
 }
 
