@@ -41,6 +41,10 @@ pub struct GateRun {
     pub duration_ms: u64,
     /// Whether this outcome rejects the attempt under the policy.
     pub blocking: bool,
+    /// The report's `metrics-json`, parsed (e.g. the scope gate's scope status record);
+    /// `None` when the plugin sent none or it is not JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<serde_json::Value>,
 }
 
 impl GateRun {
@@ -185,6 +189,7 @@ impl Gates {
             cached: false,
             duration_ms: 0,
             blocking: false,
+            metrics: None,
         };
         ctx.config_json = entry.config.to_string();
         let plugin = match self.resolve(call.root_repo(), &entry.gate) {
@@ -309,6 +314,10 @@ fn apply_report(run: &mut GateRun, report: GateReport) {
     };
     run.summary = report.summary;
     run.findings = report.findings;
+    run.metrics = report
+        .metrics_json
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok());
 }
 
 fn finish(mut run: GateRun, entry: &GateEntry, started: Instant) -> GateRun {
