@@ -16,6 +16,9 @@
 //! first word. [`program_of`] is that rule; the host uses the same one to grant exactly the
 //! program the gate will run.
 
+pub mod coverage;
+pub mod diagnostics;
+
 use dgov_sdk::gate::*;
 use dgov_sdk::types::ExecRequest;
 use serde::Deserialize;
@@ -31,6 +34,19 @@ pub struct Config {
     /// Exit codes that pass (default `[0]`; tests also accept 5, pytest's "no tests").
     pub pass_codes: Vec<i32>,
     pub timeout_s: Option<u32>,
+    /// Type check: the host runs the command on the baseline revision first (see
+    /// [`diagnostics`]); only diagnostics absent there fail.
+    pub baseline: bool,
+    /// Set by the host on that baseline run: list every diagnostic, uncapped.
+    pub baseline_run: bool,
+    /// The baseline run's findings (host-filled); `None` = no baseline, all diagnostics new.
+    pub baseline_findings: Option<Vec<diagnostics::BaselineFinding>>,
+    /// Coverage: the report path `{output}` stands for (host-filled, see [`coverage`]).
+    pub output: String,
+    /// Coverage: the session's `.coverage-baseline/coverage.json` (host-filled; null = none).
+    pub coverage_baseline: serde_json::Value,
+    /// Coverage: allowed drop per changed file, in percentage points.
+    pub coverage_threshold: f64,
 }
 
 const SHELL_CHARS: &[char] = &['|', '&', ';', '<', '>', '$', '`', '(', ')', '*', '?', '\n'];
@@ -192,11 +208,16 @@ impl Gate for CommandGate {
     }
 
     fn check(ctx: GateContext) -> Result<GateReport, PluginError> {
-        let config: Config = config(&ctx)?;
+        let mut config: Config = config(&ctx)?;
         if config.command.trim().is_empty() {
             return Err(PluginError::InvalidInput(
                 "the command gate needs a `command`".into(),
             ));
+        }
+        if config.kind == "coverage"
+            && let Some(skipped) = coverage::prepare(&mut config)
+        {
+            return Ok(skipped);
         }
         let files = gated_files(&ctx, &config.extensions);
         let Some(argv) = build_argv(&config, &files) else {
@@ -218,6 +239,23 @@ impl Gate for CommandGate {
         })?;
         let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
         output.push_str(&String::from_utf8_lossy(&out.stderr));
+        let passed = !out.timed_out
+            && out.exit_code.is_some_and(|c| {
+                config.pass_codes.contains(&c) || (config.pass_codes.is_empty() && c == 0)
+            });
+        if config.kind == "coverage" {
+            let why = out.exit_code.map_or_else(
+                || "was killed or timed out".to_owned(),
+                |c| format!("exited with {c}"),
+            );
+            return Ok(coverage::finish(&config, &ctx, passed, &why));
+        }
+        if config.kind == "typecheck"
+            && let Some(report) =
+                diagnostics::judge_run(&config, &config.command, !passed, out.timed_out, &output)
+        {
+            return Ok(report);
+        }
         Ok(judge(
             &config,
             &config.command,
