@@ -37,9 +37,11 @@
 //! - `settle` — the runner hook. [`diff`] — changed files with added lines.
 //! - [`facts`] — the semantic gate's input. [`cache`] — the verdict cache.
 //! - [`verify`] — `[verify.<name>]` recipes. [`worklog`] — worker tool writes (transient scope).
+//! - [`drift`] — policy source drift checks `dgov preflight` runs first.
 
 pub mod cache;
 pub mod diff;
+pub mod drift;
 pub mod facts;
 pub mod gates;
 pub mod pipeline;
