@@ -38,6 +38,7 @@
 //! - [`facts`] — the semantic gate's input. [`cache`] — the verdict cache.
 //! - [`verify`] — `[verify.<name>]` recipes. [`worklog`] — worker tool writes (transient scope).
 //! - [`drift`] — policy source drift checks `dgov preflight` runs first.
+//! - [`scope_status`] — `dgov scope status`: the scope gate's record for local changes.
 
 pub mod cache;
 pub mod diff;
@@ -46,6 +47,7 @@ pub mod facts;
 pub mod gates;
 pub mod pipeline;
 pub mod policy;
+pub mod scope_status;
 mod settle;
 pub mod verify;
 pub mod worklog;
