@@ -1,6 +1,11 @@
-//! The command gate: runs one project command (lint, format check, type check, tests,
-//! coverage) on the tree under review through the host's `exec` capability and judges it by
-//! exit code.
+//! The command gate: runs one project command (setup, lint, format check, type check, tests,
+//! coverage) or the review hooks on the tree under review through the host's `exec`
+//! capability. `check` dispatches on `kind`; the exit code decides unless a kind knows more:
+//! - `setup` ([`setup`]): fixed 300 s timeout, `setup_failed` with the output's last 500 chars;
+//! - `review_hooks` ([`hooks`]): each of `hooks` in turn, the first failure wins;
+//! - `tests` with `{test_dir}` ([`targets`]): only the tests related to the change run;
+//! - `lint` ([`lint`]): parsed diagnostics block only on the lines the change added;
+//! - `typecheck` ([`diagnostics`]) and `coverage` ([`coverage`]): judged against a baseline.
 //!
 //! Configuration (the host fills it from `.dgov/project.toml` and the settlement policy):
 //!
@@ -10,7 +15,8 @@
 //! ```
 //!
 //! Placeholders: `{file}` / `{files}` become the changed files that still exist (filtered to
-//! `extensions` when given; none → the gate is skipped), `{test_dir}` the test directory.
+//! `extensions` when given; none → the gate is skipped), `{test_dir}` the test directory (for
+//! `tests`: the test targets).
 //! A command with shell syntax (pipes, `&&`, redirections, variables) runs as `sh -c`;
 //! otherwise it is split into words and run directly, so the host only has to allow its
 //! first word. [`program_of`] is that rule; the host uses the same one to grant exactly the
@@ -18,6 +24,10 @@
 
 pub mod coverage;
 pub mod diagnostics;
+pub mod hooks;
+pub mod lint;
+pub mod setup;
+pub mod targets;
 
 use dgov_sdk::gate::*;
 use dgov_sdk::types::ExecRequest;
@@ -47,6 +57,16 @@ pub struct Config {
     pub coverage_baseline: serde_json::Value,
     /// Coverage: allowed drop per changed file, in percentage points.
     pub coverage_threshold: f64,
+    /// Review hooks (kind `review_hooks`, see [`hooks`]).
+    pub hooks: Vec<String>,
+    /// The source directory (test targeting: the boundary test, module names).
+    pub src_dir: String,
+    /// Substitute the related test targets for `{test_dir}` (see [`targets`]); default: on
+    /// for kind `tests`.
+    pub target_tests: Option<bool>,
+    /// Block only on diagnostics on the lines the change added (see [`lint`]); default: on
+    /// for kind `lint`.
+    pub changed_lines_only: Option<bool>,
 }
 
 const SHELL_CHARS: &[char] = &['|', '&', ';', '<', '>', '$', '`', '(', ')', '*', '?', '\n'];
@@ -99,7 +119,8 @@ pub fn split_words(text: &str) -> Vec<String> {
     out
 }
 
-fn shell_quote(s: &str) -> String {
+/// `s` quoted for `sh` when it needs quoting.
+pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@=".contains(c))
@@ -148,7 +169,8 @@ pub fn gated_files(ctx: &GateContext, extensions: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn tail(text: &str, max: usize) -> &str {
+/// The last `max` bytes of `text` (at a character boundary), trailing whitespace dropped.
+pub fn tail(text: &str, max: usize) -> &str {
     let t = text.trim_end();
     let mut start = t.len().saturating_sub(max);
     while !t.is_char_boundary(start) {
@@ -196,6 +218,74 @@ pub fn judge(
     report
 }
 
+/// A finished command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunResult {
+    /// `None` when killed by a signal or timed out.
+    pub exit: Option<i32>,
+    pub timed_out: bool,
+    /// Standard output followed by standard error.
+    pub output: String,
+}
+
+/// Run `argv` through the host's `exec` (cwd = the tree under review).
+pub fn run_argv(argv: &[String], timeout_s: Option<u32>) -> Result<RunResult, PluginError> {
+    let request = ExecRequest {
+        program: argv[0].clone(),
+        args: argv[1..].to_vec(),
+        cwd: None,
+        env: Vec::new(),
+        timeout_ms: timeout_s.map(|s| s.saturating_mul(1000)),
+        stdin: None,
+    };
+    let out = host::exec(&request).map_err(|e| match e.kind {
+        dgov_sdk::types::HostErrorKind::Denied => PluginError::Denied(e.message),
+        _ => PluginError::Failed(format!("running `{}`: {}", argv.join(" "), e.message)),
+    })?;
+    let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+    output.push_str(&String::from_utf8_lossy(&out.stderr));
+    Ok(RunResult {
+        exit: out.exit_code,
+        timed_out: out.timed_out,
+        output,
+    })
+}
+
+fn skip(summary: &str) -> GateReport {
+    let mut r = GateReport::pass(summary);
+    r.verdict = Verdict::Skip;
+    r
+}
+
+/// The argv of the configured command for this change, or the skip report saying why it
+/// does not run.
+pub fn command_argv(
+    config: &Config,
+    files: &[String],
+    fs: &dyn targets::Fs,
+    all_files: &[String],
+) -> Result<Vec<String>, GateReport> {
+    let targeted = config.target_tests.unwrap_or(config.kind == "tests")
+        && config.command.contains("{test_dir}");
+    if !targeted {
+        return build_argv(config, files)
+            .ok_or_else(|| skip("no changed file this command applies to"));
+    }
+    let layout = targets::Layout {
+        test_dir: &config.test_dir,
+        src_dir: &config.src_dir,
+    };
+    let found = targets::targets(all_files, &layout, fs);
+    if found.is_empty() {
+        return Err(skip(&format!(
+            "no test targets: no changed file under `{}` and no test related to the changed files",
+            config.test_dir
+        )));
+    }
+    targets::test_argv(&config.command, &found, files)
+        .ok_or_else(|| skip("no changed file this command applies to"))
+}
+
 pub struct CommandGate;
 
 impl Gate for CommandGate {
@@ -203,12 +293,20 @@ impl Gate for CommandGate {
         GateSpec::new(
             "command-gate",
             "runs a project command (lint, format check, type check, tests, coverage) and judges its exit code",
-            &[Phase::Isolated, Phase::Candidate, Phase::Preflight],
+            &[
+                Phase::StructuralReview,
+                Phase::Isolated,
+                Phase::Candidate,
+                Phase::Preflight,
+            ],
         )
     }
 
     fn check(ctx: GateContext) -> Result<GateReport, PluginError> {
         let mut config: Config = config(&ctx)?;
+        if config.kind == "review_hooks" {
+            return hooks::check(&ctx, &config, &|argv, t| run_argv(argv, Some(t)));
+        }
         if config.command.trim().is_empty() {
             return Err(PluginError::InvalidInput(
                 "the command gate needs a `command`".into(),
@@ -220,31 +318,18 @@ impl Gate for CommandGate {
             return Ok(skipped);
         }
         let files = gated_files(&ctx, &config.extensions);
-        let Some(argv) = build_argv(&config, &files) else {
-            let mut r = GateReport::pass("no changed file this command applies to");
-            r.verdict = Verdict::Skip;
-            return Ok(r);
+        let argv = match command_argv(&config, &files, &targets::HostFs, &gated_files(&ctx, &[])) {
+            Ok(argv) => argv,
+            Err(skipped) => return Ok(skipped),
         };
-        let request = ExecRequest {
-            program: argv[0].clone(),
-            args: argv[1..].to_vec(),
-            cwd: None,
-            env: Vec::new(),
-            timeout_ms: config.timeout_s.map(|s| s.saturating_mul(1000)),
-            stdin: None,
-        };
-        let out = host::exec(&request).map_err(|e| match e.kind {
-            dgov_sdk::types::HostErrorKind::Denied => PluginError::Denied(e.message),
-            _ => PluginError::Failed(format!("running `{}`: {}", config.command, e.message)),
-        })?;
-        let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
-        output.push_str(&String::from_utf8_lossy(&out.stderr));
-        let passed = !out.timed_out
-            && out.exit_code.is_some_and(|c| {
+        let run = run_argv(&argv, config.timeout_s)?;
+        let output = &run.output;
+        let passed = !run.timed_out
+            && run.exit.is_some_and(|c| {
                 config.pass_codes.contains(&c) || (config.pass_codes.is_empty() && c == 0)
             });
         if config.kind == "coverage" {
-            let why = out.exit_code.map_or_else(
+            let why = run.exit.map_or_else(
                 || "was killed or timed out".to_owned(),
                 |c| format!("exited with {c}"),
             );
@@ -252,16 +337,27 @@ impl Gate for CommandGate {
         }
         if config.kind == "typecheck"
             && let Some(report) =
-                diagnostics::judge_run(&config, &config.command, !passed, out.timed_out, &output)
+                diagnostics::judge_run(&config, &config.command, !passed, run.timed_out, output)
+        {
+            return Ok(report);
+        }
+        if config.kind == "setup" {
+            let timeout = config.timeout_s.unwrap_or(setup::SETUP_TIMEOUT_S);
+            return Ok(setup::judge(&config.command, &run, timeout));
+        }
+        if !passed
+            && !run.timed_out
+            && config.changed_lines_only.unwrap_or(config.kind == "lint")
+            && let Some(report) = lint::judge(&config.kind, &config.command, output, &ctx.changed)
         {
             return Ok(report);
         }
         Ok(judge(
             &config,
             &config.command,
-            out.exit_code,
-            out.timed_out,
-            &output,
+            run.exit,
+            run.timed_out,
+            output,
         ))
     }
 }
