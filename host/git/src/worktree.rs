@@ -454,3 +454,24 @@ pub fn commit_worktree(worktree: &Path, message: &str) -> Result<Option<Oid>, Gi
         .ctx(what)?;
     Ok(Some(oid))
 }
+
+/// Put the work of commit `from` into the attempt worktree at `worktree` as uncommitted
+/// changes: the files become `from`'s tree while HEAD and the index stay at the worktree's
+/// base. This is how an in-place retry continues a rejected attempt's work (the original ran
+/// `git reset HEAD~1` in the same worktree; a fresh worktree per attempt keeps every
+/// attempt's branch and log separate, and crash recovery simple).
+pub fn carry_work(worktree: &Path, from: Oid) -> Result<(), GitError> {
+    let what = || format!("carrying the work of {from} into {}", worktree.display());
+    let repo = Repository::open(worktree).ctx(what)?;
+    let head = repo.head().and_then(|h| h.peel_to_commit()).ctx(what)?;
+    let target = repo.find_commit(from).ctx(what)?;
+    let mut cb = git2::build::CheckoutBuilder::new();
+    cb.force();
+    // Checking out a tree moves the index with it; the mixed reset below puts the index
+    // (and HEAD, unchanged) back at the base, leaving the work uncommitted in the files.
+    repo.checkout_tree(target.as_object(), Some(&mut cb))
+        .ctx(what)?;
+    repo.reset(head.as_object(), git2::ResetType::Mixed, None)
+        .ctx(what)?;
+    Ok(())
+}

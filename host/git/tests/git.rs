@@ -401,3 +401,48 @@ fn stale_locks_left_by_a_killed_run_are_cleared_only_in_dgov_namespaces() {
     write(&wt.path, "new.txt", "x\n");
     assert!(repo.commit_attempt(&wt.path, "msg").unwrap().is_some());
 }
+
+#[test]
+fn carried_work_appears_uncommitted_in_the_next_attempt_and_commits_to_the_same_tree() {
+    let (_tmp, _root, repo) = project();
+    let head = repo.head().unwrap().unwrap();
+    let wt1 = repo.create_attempt("p", "t", 1, head).unwrap();
+    write(&wt1.path, "c/new.txt", "new\n");
+    write(&wt1.path, "b.txt", "b1\nB2\nb3\n");
+    std::fs::remove_file(wt1.path.join("a.txt")).unwrap();
+    let c1 = repo
+        .commit_attempt(&wt1.path, "feat: one")
+        .unwrap()
+        .unwrap();
+    repo.remove_attempt("p", "t", 1).unwrap();
+
+    let wt2 = repo.create_attempt("p", "t", 2, head).unwrap();
+    carry_work(&wt2.path, c1).unwrap();
+    // The files are the rejected attempt's, HEAD is still the base: nothing is committed.
+    assert_eq!(
+        std::fs::read_to_string(wt2.path.join("b.txt")).unwrap(),
+        "b1\nB2\nb3\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(wt2.path.join("c/new.txt")).unwrap(),
+        "new\n"
+    );
+    assert!(!wt2.path.join("a.txt").exists());
+    let wt_repo = git2::Repository::open(&wt2.path).unwrap();
+    assert_eq!(wt_repo.head().unwrap().target(), Some(head));
+    let statuses = wt_repo.statuses(None).unwrap();
+    assert_eq!(
+        statuses.len(),
+        3,
+        "b modified, a deleted, c/new.txt untracked"
+    );
+    // Committing the untouched carried work gives the rejected attempt's tree again.
+    let c2 = repo
+        .commit_attempt(&wt2.path, "feat: two")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        wt_repo.find_commit(c2).unwrap().tree_id(),
+        wt_repo.find_commit(c1).unwrap().tree_id()
+    );
+}

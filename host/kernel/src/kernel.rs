@@ -15,7 +15,9 @@
 //! | `WorkerFinished(n, err)` | active attempt n, budget left, retryable | pending | cleanup, retry, dispatch |
 //! | `WorkerFinished(n, err)` | active attempt n, otherwise | failed / timed_out, cascade | cleanup |
 //! | `Settled(pass)` | reviewing attempt n | reviewed_pass | merge (if the slot is free) |
-//! | `Settled(reject)` | reviewing attempt n | like a failed worker (retry if retryable) | cleanup … |
+//! | `Settled(reject, in_place)` | reviewing attempt n, retryable, in-place retry unused | pending, budget untouched | retry (in place), cleanup, dispatch |
+//! | `Settled(reject)` | reviewing attempt n, otherwise | like a failed worker (retry if retryable) | cleanup … |
+//! | `Stale` | merging attempt n | reviewing | settle, next merge |
 //! | `MergeFinished(ok)` | merging attempt n | merged | cleanup, next merge, dispatch |
 //! | `MergeFinished(err)` | merging attempt n | failed, cascade | cleanup, next merge |
 //! | `Decided(retry)` | pending or unsuccessful | pending, new budget | dispatch |
@@ -59,6 +61,9 @@ pub struct TaskStatus {
     pub requested: bool,
     /// Last failure text, kept for reports.
     pub last_error: Option<String>,
+    /// The in-place settlement retry of this budget window was used.
+    #[serde(default)]
+    pub in_place_used: bool,
 }
 
 /// The deterministic core of a run.
@@ -114,6 +119,7 @@ impl Kernel {
                 budget_base: 0,
                 requested: false,
                 last_error: None,
+                in_place_used: false,
             })
             .collect();
         Ok(Kernel {
@@ -306,6 +312,13 @@ impl Kernel {
                 if verdict.passed {
                     self.status[i].state = TaskState::ReviewedPass;
                     self.try_merge(out);
+                } else if verdict.retryable
+                    && verdict.in_place
+                    && !st.in_place_used
+                    && !self.stopping
+                {
+                    let error = format!("settlement rejected: {}", verdict.reason);
+                    self.retry_in_place(i, *attempt, &error, out);
                 } else {
                     let error = format!("settlement rejected: {}", verdict.reason);
                     self.fail_attempt(
@@ -337,6 +350,17 @@ impl Kernel {
                 self.try_merge(out);
                 self.schedule(out);
             }
+            Event::Stale { attempt, .. } => {
+                if !(st.state == TaskState::Merging && *attempt == st.attempt) {
+                    return self.mismatch(i, event, out);
+                }
+                self.status[i].state = TaskState::Reviewing;
+                out.push(Action::Settle {
+                    task: self.ids[i].clone(),
+                    attempt: *attempt,
+                });
+                self.try_merge(out);
+            }
             Event::Decided { decision, .. } => {
                 let allowed =
                     st.state.is_unsuccessful() || (st.state == TaskState::Pending && !st.requested);
@@ -347,6 +371,7 @@ impl Kernel {
                     Decision::Retry => {
                         self.status[i].state = TaskState::Pending;
                         self.status[i].budget_base = st.attempt;
+                        self.status[i].in_place_used = false;
                         self.schedule(out);
                     }
                     Decision::Fail | Decision::Skip => {
@@ -363,6 +388,27 @@ impl Kernel {
             }
             Event::RunStarted { .. } | Event::ShutdownRequested => {}
         }
+    }
+
+    /// Settlement rejected work a retry can fix where it stands: the next attempt continues
+    /// it. This retry is outside the task's budget (the budget window moves by one), once per
+    /// window. `Retry` precedes `Cleanup` so the runner still knows the attempt's commit.
+    fn retry_in_place(&mut self, i: usize, attempt: u32, error: &str, out: &mut Vec<Action>) {
+        let id = self.ids[i].clone();
+        let s = &mut self.status[i];
+        s.last_error = Some(error.to_string());
+        s.in_place_used = true;
+        s.budget_base += 1;
+        s.state = TaskState::Pending;
+        out.push(Action::Retry {
+            task: id.clone(),
+            next_attempt: attempt + 1,
+            reason: error.to_string(),
+            in_place: true,
+        });
+        out.push(Action::Cleanup { task: id, attempt });
+        self.try_merge(out);
+        self.schedule(out);
     }
 
     /// An attempt ended without success: retry within budget, else settle on `terminal`.
@@ -388,6 +434,7 @@ impl Kernel {
                 task: id,
                 next_attempt: attempt + 1,
                 reason: error.to_string(),
+                in_place: false,
             });
         } else {
             self.status[i].state = if self.stopping {
@@ -429,6 +476,7 @@ impl Kernel {
             if reset {
                 s.state = TaskState::Pending;
                 s.budget_base = s.attempt;
+                s.in_place_used = false;
                 s.last_error = None;
             }
         }

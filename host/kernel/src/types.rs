@@ -162,9 +162,44 @@ pub struct Verdict {
     pub passed: bool,
     /// A short machine-readable reason (`accepted`, `scope_violation`, …).
     pub reason: String,
-    /// Whether a rejection may be retried with a fresh attempt.
+    /// Whether a rejection may be retried.
     #[serde(default)]
     pub retryable: bool,
+    /// The retry may continue this attempt's work (its changes carried into the next attempt's
+    /// worktree, uncommitted) because the rejection is about the work itself — a failing test,
+    /// a lint finding — rather than where it stands (a conflict with a moved target wants a
+    /// fresh start). The kernel grants one such retry per budget window, outside the budget.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_place: bool,
+    /// For a pass: the target HEAD the verdict was validated on (the integration candidate's
+    /// base). The runner merges only onto that HEAD; when another merge landed in between it
+    /// reports [`Event::Stale`] and the attempt is settled again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+impl Verdict {
+    /// A passing verdict with no validated target.
+    pub fn accept() -> Verdict {
+        Verdict {
+            passed: true,
+            reason: "accepted".into(),
+            retryable: false,
+            in_place: false,
+            target: None,
+        }
+    }
+
+    /// A rejection.
+    pub fn reject(reason: impl Into<String>, retryable: bool) -> Verdict {
+        Verdict {
+            passed: false,
+            reason: reason.into(),
+            retryable,
+            in_place: false,
+            target: None,
+        }
+    }
 }
 
 /// An explicit operator decision about one task.
@@ -214,6 +249,14 @@ pub enum Event {
         attempt: u32,
         error: Option<String>,
     },
+    /// The attempt's passing verdict no longer holds: the target moved after settlement
+    /// validated it (another task merged in between), so nothing was merged and the attempt
+    /// must be settled again on the new target.
+    Stale {
+        task: TaskId,
+        attempt: u32,
+        reason: String,
+    },
     Decided {
         task: TaskId,
         decision: Decision,
@@ -232,6 +275,7 @@ impl Event {
             | Event::WorkerFinished { task, .. }
             | Event::Settled { task, .. }
             | Event::MergeFinished { task, .. }
+            | Event::Stale { task, .. }
             | Event::Decided { task, .. } => Some(task),
         }
     }
@@ -245,6 +289,7 @@ impl Event {
             Event::WorkerFinished { .. } => "worker_finished",
             Event::Settled { .. } => "settled",
             Event::MergeFinished { .. } => "merge_finished",
+            Event::Stale { .. } => "stale",
             Event::Decided { .. } => "decided",
             Event::ShutdownRequested => "shutdown_requested",
         }
@@ -282,6 +327,10 @@ pub enum Action {
         task: TaskId,
         next_attempt: u32,
         reason: String,
+        /// The next attempt continues this attempt's work (see [`Verdict::in_place`]); the
+        /// notice comes before this attempt's `Cleanup` so the runner can keep its commit.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        in_place: bool,
     },
     /// Notice: the task will not run because `because` did not land.
     Skip { task: TaskId, because: TaskId },

@@ -191,7 +191,15 @@ impl Sim {
                     passed: !fail,
                     reason: "r".into(),
                     retryable: seed.is_multiple_of(3),
+                    in_place: seed.is_multiple_of(2),
+                    target: None,
                 },
+            },
+            // Another merge landed after the verdict: settle again.
+            Effect::Merge(t, n) if seed % 13 == 1 => Event::Stale {
+                task: t,
+                attempt: n,
+                reason: "target moved".into(),
             },
             Effect::Merge(t, n) => Event::MergeFinished {
                 task: t,
@@ -210,7 +218,12 @@ fn junk(specs: &[TaskSpec], task: u8, kind: u8, attempt: u8) -> Event {
         specs[task as usize % specs.len()].id.clone()
     };
     let n = attempt as u32;
-    match kind % 7 {
+    match kind % 8 {
+        7 => Event::Stale {
+            task: t,
+            attempt: n,
+            reason: "j".into(),
+        },
         0 => Event::Dispatched {
             task: t,
             attempt: n,
@@ -227,6 +240,8 @@ fn junk(specs: &[TaskSpec], task: u8, kind: u8, attempt: u8) -> Event {
                 passed: true,
                 reason: "j".into(),
                 retryable: false,
+                in_place: false,
+                target: None,
             },
         },
         3 => Event::MergeFinished {

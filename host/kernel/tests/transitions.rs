@@ -69,6 +69,8 @@ fn settled(t: &str, n: u32, passed: bool) -> Event {
             }
             .into(),
             retryable: false,
+            in_place: false,
+            target: None,
         },
     }
 }
@@ -228,7 +230,8 @@ fn retryable_failure_with_budget_goes_back_to_pending_and_redispatches_next_atte
             Action::Retry {
                 task: "a".into(),
                 next_attempt: 2,
-                reason: "boom".into()
+                reason: "boom".into(),
+                in_place: false,
             },
             dispatch("a", 2),
         ]
@@ -310,11 +313,7 @@ fn settlement_rejection_fails_and_cascades_unless_retryable() {
     let acts = k.handle(Event::Settled {
         task: "a".into(),
         attempt: 1,
-        verdict: Verdict {
-            passed: false,
-            reason: "read_scope_violation".into(),
-            retryable: true,
-        },
+        verdict: Verdict::reject("read_scope_violation", true),
     });
     assert_eq!(acts.last(), Some(&dispatch("a", 2)));
 }
@@ -661,4 +660,128 @@ fn state_strings_round_trip_and_events_serialize_with_a_kind_tag() {
     let json = serde_json::to_string(&e).unwrap();
     assert!(json.contains("\"kind\":\"worker_finished\""), "{json}");
     assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), e);
+}
+
+fn rejected_in_place(t: &str, n: u32) -> Event {
+    Event::Settled {
+        task: t.into(),
+        attempt: n,
+        verdict: Verdict {
+            in_place: true,
+            ..Verdict::reject("tests_failed: 1 failing", true)
+        },
+    }
+}
+
+#[test]
+fn a_fixable_settlement_rejection_gets_one_in_place_retry_outside_the_budget() {
+    // No retry budget at all: the in-place retry is still granted, once.
+    let mut k = kernel(&[spec("a", &[], 0)]);
+    start(&mut k);
+    k.handle(dispatched("a", 1));
+    k.handle(ok("a", 1));
+    let acts = k.handle(rejected_in_place("a", 1));
+    assert_eq!(
+        acts,
+        vec![
+            // The notice comes before the cleanup, so the runner still knows the commit.
+            Action::Retry {
+                task: "a".into(),
+                next_attempt: 2,
+                reason: "settlement rejected: tests_failed: 1 failing".into(),
+                in_place: true,
+            },
+            cleanup("a", 1),
+            dispatch("a", 2),
+        ]
+    );
+    assert!(k.status("a").unwrap().in_place_used);
+    // The second rejection of the same kind is final: budget 0, in-place retry used.
+    k.handle(dispatched("a", 2));
+    k.handle(ok("a", 2));
+    let acts = k.handle(rejected_in_place("a", 2));
+    assert_eq!(acts[0], cleanup("a", 2));
+    assert_eq!(k.state("a"), Some(TaskState::Failed));
+}
+
+#[test]
+fn after_the_in_place_retry_the_normal_budget_still_applies() {
+    let mut k = kernel(&[spec("a", &[], 1)]);
+    start(&mut k);
+    k.handle(dispatched("a", 1));
+    k.handle(ok("a", 1));
+    k.handle(rejected_in_place("a", 1));
+    k.handle(dispatched("a", 2));
+    k.handle(ok("a", 2));
+    // The budget of one retry is untouched by the in-place retry: a fresh attempt follows.
+    let acts = k.handle(rejected_in_place("a", 2));
+    assert!(
+        acts.contains(&Action::Retry {
+            task: "a".into(),
+            next_attempt: 3,
+            reason: "settlement rejected: tests_failed: 1 failing".into(),
+            in_place: false,
+        }),
+        "{acts:?}"
+    );
+    assert_eq!(acts.last(), Some(&dispatch("a", 3)));
+    // A terminal rejection is never retried, in place or not.
+    let mut k = kernel(&[spec("b", &[], 3)]);
+    start(&mut k);
+    k.handle(dispatched("b", 1));
+    k.handle(ok("b", 1));
+    let acts = k.handle(Event::Settled {
+        task: "b".into(),
+        attempt: 1,
+        verdict: Verdict {
+            in_place: true,
+            ..Verdict::reject("scope_violation", false)
+        },
+    });
+    assert_eq!(k.state("b"), Some(TaskState::Failed));
+    assert!(!acts.iter().any(|a| matches!(a, Action::Retry { .. })));
+}
+
+#[test]
+fn a_stale_verdict_sends_the_merging_attempt_back_to_settlement_and_frees_the_merge_slot() {
+    let mut k = kernel(&[spec("a", &[], 0), spec("b", &[], 0)]);
+    start(&mut k);
+    assert_eq!(
+        to_reviewed(&mut k, "a", 1),
+        vec![Action::Merge {
+            task: "a".into(),
+            attempt: 1
+        }]
+    );
+    // b passes while a is merging: it waits for the slot.
+    assert_eq!(to_reviewed(&mut k, "b", 1), vec![]);
+    let acts = k.handle(Event::Stale {
+        task: "a".into(),
+        attempt: 1,
+        reason: "HEAD moved".into(),
+    });
+    assert_eq!(
+        acts,
+        vec![
+            Action::Settle {
+                task: "a".into(),
+                attempt: 1
+            },
+            Action::Merge {
+                task: "b".into(),
+                attempt: 1
+            },
+        ]
+    );
+    assert_eq!(k.state("a"), Some(TaskState::Reviewing));
+    // Stale for a task that is not merging is an anomaly, not a state change.
+    assert!(is_anomaly(&k.handle(Event::Stale {
+        task: "a".into(),
+        attempt: 1,
+        reason: "again".into(),
+    })));
+    k.handle(merged("b", 1));
+    k.handle(settled("a", 1, true));
+    k.handle(merged("a", 1));
+    assert!(k.is_done());
 }

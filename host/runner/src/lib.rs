@@ -30,6 +30,7 @@ pub mod deploy;
 pub mod fault;
 mod plan;
 mod reconcile;
+mod retry;
 mod runner;
 mod runslog;
 mod settle;
@@ -37,6 +38,7 @@ mod worker;
 
 pub use plan::{RunPlan, RunTask};
 pub use reconcile::repair_interrupted_merges;
+pub use retry::{RetryContext, attempt_file, evidence_path};
 pub use runner::{Progress, ProgressEvent, RunConfig, RunDeps, RunReport, RunStatus, Silent, run};
 pub use settle::{AcceptAll, SettleCtx, Settlement};
 pub use worker::{

@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 use crate::deploy::{DeployRecord, append_deployed, read_deployed};
 use crate::fault;
 use crate::plan::{RunPlan, RunTask};
+use crate::retry::{PendingRetry, RetryContext, attempt_file, evidence_path};
 use crate::settle::{SettleCtx, Settlement};
 use crate::worker::{Attempt, Worker, WorkerReport};
 use crate::{RunError, reconcile};
@@ -139,6 +140,8 @@ struct AttemptInfo {
     worktree: PathBuf,
     base: Oid,
     commit: Option<Oid>,
+    /// The target HEAD a passing verdict was validated on; the merge lands only there.
+    validated: Option<Oid>,
 }
 
 pub(crate) struct Runner {
@@ -156,6 +159,8 @@ pub(crate) struct Runner {
     dispatch_intents: HashMap<Key, (i64, serde_json::Value)>,
     attempts: HashMap<Key, AttemptInfo>,
     settling: HashMap<Key, JoinHandle<()>>,
+    /// Retries announced by the kernel and not yet dispatched, by (task, next attempt).
+    retries: HashMap<Key, PendingRetry>,
     queue: VecDeque<Action>,
     done: Option<Summary>,
     pub(crate) reconciled: Vec<String>,
@@ -207,6 +212,7 @@ pub async fn run(
         dispatch_intents: HashMap::new(),
         attempts: HashMap::new(),
         settling: HashMap::new(),
+        retries: HashMap::new(),
         queue: VecDeque::new(),
         done: None,
         reconciled: Vec::new(),
@@ -372,17 +378,53 @@ impl Runner {
                 task,
                 next_attempt,
                 reason,
+                in_place,
             } => {
+                let previous = next_attempt - 1;
+                let how = if in_place {
+                    "continuing its work"
+                } else {
+                    "starting over"
+                };
                 self.deps.progress.event(ProgressEvent::Notice(format!(
-                    "{task}: attempt {} failed, retrying as attempt {next_attempt}: {}",
-                    next_attempt - 1,
+                    "{task}: attempt {previous} failed, retrying as attempt {next_attempt} ({how}): {}",
                     first_line(&reason)
                 )));
+                // The kernel announces an in-place retry before the rejected attempt's
+                // cleanup, so its base and commit are still known here.
+                let carry = self
+                    .attempts
+                    .get(&(task.clone(), previous))
+                    .filter(|_| in_place)
+                    .and_then(|i| {
+                        Some((
+                            i.base,
+                            self.git
+                                .attempt_tip(&self.plan.name, &task, previous)
+                                .or(i.commit)?,
+                        ))
+                    });
+                let evidence = evidence_path(&self.cfg.root, &self.plan.name, &task, previous);
                 self.note(
                     Some(&task),
                     "retry",
-                    json!({"next_attempt": next_attempt, "reason": reason}),
+                    json!({
+                        "next_attempt": next_attempt, "reason": reason, "in_place": in_place,
+                        "carries": carry.map(|(_, c)| c.to_string()),
+                    }),
                 )?;
+                self.retries.insert(
+                    (task, next_attempt),
+                    PendingRetry {
+                        context: RetryContext {
+                            previous_attempt: previous,
+                            reason,
+                            in_place: carry.is_some(),
+                            evidence: evidence.is_file().then_some(evidence),
+                        },
+                        carry,
+                    },
+                );
             }
             Action::Skip { task, because } => {
                 self.note(Some(&task), "skipped", json!({"because": because}))?;
@@ -453,7 +495,10 @@ impl Runner {
             return Ok(());
         };
         let plan = self.plan.name.clone();
-        let base = match self.base_for(&t) {
+        let key = (task.to_string(), attempt);
+        let carry = self.retries.get(&key).and_then(|r| r.carry);
+        // An in-place retry starts where the rejected attempt started.
+        let base = match carry.map_or_else(|| self.base_for(&t), |(b, _)| Ok(b)) {
             Ok(b) => b,
             Err(error) => {
                 let acts = self.record(Event::DispatchFailed {
@@ -470,10 +515,17 @@ impl Runner {
             Some(task),
             Some(attempt),
             Effect::CreateWorktree,
-            &json!({"base": base.to_string()}),
+            &json!({"base": base.to_string(), "carries": carry.map(|(_, c)| c.to_string())}),
         )?;
         fault::hit("after_worktree_intent");
-        let wt = match self.git.create_attempt(&plan, task, attempt, base) {
+        let created = self
+            .git
+            .create_attempt(&plan, task, attempt, base)
+            .and_then(|wt| match carry {
+                Some((_, c)) => dgov_git::carry_work(&wt.path, c).map(|_| wt),
+                None => Ok(wt),
+            });
+        let wt = match created {
             Ok(wt) => wt,
             Err(e) => {
                 let error = e.to_string();
@@ -495,7 +547,6 @@ impl Runner {
         let dintent =
             self.store
                 .begin_intent(&plan, Some(task), Some(attempt), Effect::Dispatch, &data)?;
-        let key = (task.to_string(), attempt);
         self.dispatch_intents.insert(key.clone(), (dintent, data));
         self.attempts.insert(
             key.clone(),
@@ -503,6 +554,7 @@ impl Runner {
                 worktree: wt.path.clone(),
                 base,
                 commit: None,
+                validated: None,
             },
         );
         let acts = self.record(Event::Dispatched {
@@ -522,12 +574,11 @@ impl Runner {
         let spawn_tx = self.tx.clone();
         let id = task.id.clone();
         let spawn_id = id.clone();
-        let log_path = self
-            .cfg
-            .root
-            .join(".dgov/out")
-            .join(&self.plan.name)
-            .join(format!("{}-a{attempt}.log", id.replace('/', "_")));
+        let log_path = attempt_file(&self.cfg.root, &self.plan.name, &id, attempt, ".log");
+        let retry = self
+            .retries
+            .remove(&(id.clone(), attempt))
+            .map(|r| r.context);
         let worktree_for_commit = worktree.clone();
         let att = Attempt {
             plan: self.plan.name.clone(),
@@ -543,6 +594,7 @@ impl Runner {
                     pgid,
                 });
             }),
+            retry,
         };
         let worker = self.deps.worker.clone();
         let timeout = task.timeout;
@@ -651,6 +703,12 @@ impl Runner {
                 if self.settling.remove(&(task.clone(), attempt)).is_none() {
                     return Ok(());
                 }
+                if let Some(info) = self.attempts.get_mut(&(task.clone(), attempt)) {
+                    info.validated = verdict
+                        .target
+                        .as_deref()
+                        .and_then(|t| Oid::from_str(t).ok());
+                }
                 let acts = self.record(Event::Settled {
                     task,
                     attempt,
@@ -670,11 +728,7 @@ impl Runner {
             let _ = self.tx.send(Msg::Settled {
                 task: task.into(),
                 attempt,
-                verdict: Verdict {
-                    passed: false,
-                    reason: "worktree_missing".into(),
-                    retryable: false,
-                },
+                verdict: Verdict::reject("worktree_missing", false),
             });
             self.settling.insert(key, tokio::spawn(async {}));
             return;
@@ -686,7 +740,16 @@ impl Runner {
             worktree: info.worktree.clone(),
             root: self.cfg.root.clone(),
             base: info.base.to_string(),
-            commit: info.commit.map(|c| c.to_string()),
+            // The branch tip: settlement may have added a commit (autofix) on a first pass
+            // that a re-settlement (after a stale verdict) must judge too.
+            commit: info
+                .commit
+                .map(|c| {
+                    self.git
+                        .attempt_tip(&self.plan.name, task, attempt)
+                        .unwrap_or(c)
+                })
+                .map(|c| c.to_string()),
         };
         let fut = self.deps.settlement.settle(ctx);
         let tx = self.tx.clone();
@@ -706,7 +769,11 @@ impl Runner {
         let key = (task.to_string(), attempt);
         let plan = self.plan.name.clone();
         let message = self.tasks[task].message();
-        let Some((base, commit)) = self.attempts.get(&key).map(|i| (i.base, i.commit)) else {
+        let Some((base, commit, validated)) = self
+            .attempts
+            .get(&key)
+            .map(|i| (i.base, i.commit, i.validated))
+        else {
             let acts = self.record(Event::MergeFinished {
                 task: task.into(),
                 attempt,
@@ -719,6 +786,26 @@ impl Runner {
             .git
             .head()?
             .ok_or_else(|| RunError::Input("HEAD vanished".into()))?;
+        // Settlement validated the task on one target HEAD; another merge landed since
+        // (settlements run while the previous task merges), so what was proven is not what
+        // would land. Nothing merges; the attempt is settled again on the new HEAD.
+        if let Some(v) = validated.filter(|v| *v != pre_head) {
+            let reason = format!(
+                "the target moved from {} to {} after settlement validated the attempt",
+                &v.to_string()[..8],
+                &pre_head.to_string()[..8]
+            );
+            self.deps.progress.event(ProgressEvent::Notice(format!(
+                "{task}: {reason}; settling again"
+            )));
+            let acts = self.record(Event::Stale {
+                task: task.into(),
+                attempt,
+                reason,
+            })?;
+            self.queue.extend(acts);
+            return Ok(());
+        }
         let tip = self.git.attempt_tip(&plan, task, attempt);
         let intent = self.store.begin_intent(
             &plan,

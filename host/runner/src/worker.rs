@@ -28,6 +28,8 @@ pub struct Attempt {
     /// Tell the runner the process group id of a spawned child, so a crashed run's
     /// successor can kill it.
     pub on_spawn: Arc<dyn Fn(u32) + Send + Sync>,
+    /// Why this attempt exists, when it retries a failed one.
+    pub retry: Option<crate::RetryContext>,
 }
 
 /// What an attempt came back with.

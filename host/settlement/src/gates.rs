@@ -79,7 +79,7 @@ pub fn builtin_plugin(gate: &str) -> Option<&'static str> {
         "scope" => Some("scope-gate"),
         "semantic" => Some("semantic-gate"),
         "sentrux" => Some("sentrux-gate"),
-        "command" => Some("command-gate"),
+        "command" | "review-hooks" => Some("command-gate"),
         g if COMMAND_GATES.iter().any(|(n, _)| *n == g) => Some("command-gate"),
         _ => None,
     }
@@ -257,12 +257,8 @@ impl Gates {
         let defaults = self.runtime.limits();
         let requested = &plugin.meta().capabilities;
         if builtin_plugin(&entry.gate) == Some("command-gate") {
-            // Exactly the program of the configured command, nothing else.
-            let command = entry
-                .config
-                .get("command")
-                .and_then(|c| c.as_str())
-                .unwrap_or("");
+            // Exactly the programs of the configured command (or review hooks), nothing else.
+            let commands = command_gate_commands(&entry.config);
             let timeout = entry
                 .config
                 .get("timeout_s")
@@ -270,13 +266,13 @@ impl Gates {
                 .unwrap_or(120);
             let mut grant = Grant::read_only();
             grant.capabilities.insert(Capability::Exec);
-            if let Some(p) = program_of(command) {
-                grant.exec.allow = BTreeSet::from([p]);
-            }
+            grant.exec.allow = commands.iter().filter_map(|c| program_of(c)).collect();
             grant.exec.default_timeout = Duration::from_secs(timeout);
             grant.exec.max_timeout = grant.exec.max_timeout.max(grant.exec.default_timeout);
             let mut limits = defaults;
-            limits.deadline = Duration::from_secs(timeout + 30);
+            // Hooks run one after another, each with the timeout.
+            let runs = commands.len().max(1) as u64;
+            limits.deadline = Duration::from_secs(timeout * runs + 30);
             return (grant.intersect(requested), limits);
         }
         if builtin_plugin(&entry.gate).is_some() {
@@ -291,6 +287,27 @@ impl Gates {
 impl GateCall<'_> {
     fn root_repo(&self) -> &Path {
         self.repo_root.unwrap_or(self.root)
+    }
+}
+
+/// The commands a `command-gate` entry runs: its `command`, or each of its review `hooks`.
+pub fn command_gate_commands(config: &serde_json::Value) -> Vec<String> {
+    let strings = |v: Option<&serde_json::Value>| -> Vec<String> {
+        match v {
+            Some(serde_json::Value::String(s)) => vec![s.clone()],
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .filter_map(|h| h.as_str())
+                .filter(|h| !h.trim().is_empty())
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    if config.get("kind").and_then(|k| k.as_str()) == Some("review_hooks") {
+        strings(config.get("hooks"))
+    } else {
+        strings(config.get("command"))
     }
 }
 

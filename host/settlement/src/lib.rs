@@ -4,14 +4,17 @@
 //! runs the [`Pipeline`] on the attempt:
 //!
 //! 1. **structural** — the `scope` gate (size, governor-owned paths, path policy, claims);
-//! 2. **isolated** — the configured gates (by default the project's lint / format check /
+//! 2. **prepare** — autofix: the project's `lint_fix_cmd` / `format_cmd` (when set) run on
+//!    the worktree; the host keeps their edits only on the task's own lines ([`autofix`]) and
+//!    commits them on the attempt branch (`dgov: autofix <task>`), which later phases judge;
+//! 3. **isolated** — the configured gates (by default the project's lint / format check /
 //!    type check / tests / coverage commands, each through the `command-gate` plugin with
 //!    `exec` granted for exactly its program) on the task branch;
-//! 3. **integration candidate** — the task's commits replayed onto the current target HEAD
+//! 4. **integration candidate** — the task's commits replayed onto the current target HEAD
 //!    (`dgov-git`), checked out into a temporary directory;
-//! 4. **semantic** — the `semantic-gate` plugin on symbol facts the host extracts with
+//! 5. **semantic** — the `semantic-gate` plugin on symbol facts the host extracts with
 //!    `dgov-syntax` for base, task, target and candidate;
-//! 5. **candidate** — the configured gates again, on the integrated candidate, with
+//! 6. **candidate** — the configured gates again, on the integrated candidate, with
 //!    `changed = diff(target, candidate)`;
 //!
 //! then the runner merges. Every phase is recorded as `settlement_phase_started` /
@@ -33,6 +36,7 @@
 //! # Layout
 //! - [`policy`] — `[settlement]`: phases, gates, on_fail / on_error, defaults.
 //! - [`gates`] — resolving and running one gate; grants; error verdicts.
+//! - [`autofix`] — the prepare phase: fixers scoped to the task's lines, the follow-up commit.
 //! - [`pipeline`] — the phases, events and the outcome.
 //! - `settle` — the runner hook. [`diff`] — changed files with added lines.
 //! - [`facts`] — the semantic gate's input. [`cache`] — the verdict cache.
@@ -40,6 +44,8 @@
 //! - [`drift`] — policy source drift checks `dgov preflight` runs first.
 //! - [`scope_status`] — `dgov scope status`: the scope gate's record for local changes.
 
+pub mod autofix;
+mod baseline_run;
 pub mod cache;
 pub mod diff;
 pub mod drift;
@@ -52,7 +58,8 @@ mod settle;
 pub mod verify;
 pub mod worklog;
 
+pub use dgov_runner::evidence_path;
 pub use gates::{GateRun, GateVerdict, Gates};
 pub use pipeline::{Outcome, Pipeline, Request};
 pub use policy::{OnFail, PhaseName, Policy};
-pub use settle::{GateSettlement, evidence_path, verdict_of};
+pub use settle::{FRESH_START_CODES, GateSettlement, verdict_of};

@@ -96,8 +96,10 @@ impl Policy {
     }
 }
 
-/// Built-in command gates and the `[project]` key each takes its command from.
-pub const COMMAND_GATES: [(&str, &str); 5] = [
+/// Built-in command gates and the `[project]` key each takes its command from (in the order
+/// the defaults run them: setup first).
+pub const COMMAND_GATES: [(&str, &str); 6] = [
+    ("setup", "setup_cmd"),
     ("lint", "lint_cmd"),
     ("format", "format_check_cmd"),
     ("typecheck", "type_check_cmd"),
@@ -145,6 +147,7 @@ pub fn project_command(cfg: &ProjectConfig, key: &str) -> Option<String> {
         "type_check_cmd" => p.type_check_cmd.clone(),
         "test_cmd" => Some(p.test_cmd.clone()),
         "coverage_cmd" => p.coverage_cmd.clone(),
+        "setup_cmd" => p.setup_cmd.clone(),
         _ => None,
     }?;
     (!cmd.trim().is_empty()).then_some(cmd)
@@ -163,9 +166,26 @@ fn command_config(cfg: &ProjectConfig, name: &str, command: String) -> serde_jso
         "kind": name,
         "command": command,
         "test_dir": p.test_dir,
+        "src_dir": p.src_dir,
         "extensions": extensions,
         "pass_codes": pass_codes,
-        "timeout_s": p.settlement_timeout,
+        // Setup installs things: its own fixed timeout, not settlement_timeout (spec §1.3).
+        "timeout_s": if name == "setup" { SETUP_TIMEOUT_S } else { p.settlement_timeout },
+    })
+}
+
+/// The timeout of the `setup` gate when its policy entry sets none.
+pub const SETUP_TIMEOUT_S: u64 = 300;
+
+/// The timeout of each review hook.
+pub const HOOK_TIMEOUT_S: u64 = 30;
+
+/// The `review-hooks` gate's configuration: `[project].review_hooks`, run by the command gate.
+fn hooks_config(cfg: &ProjectConfig) -> serde_json::Value {
+    serde_json::json!({
+        "kind": "review_hooks",
+        "hooks": cfg.project.review_hooks,
+        "timeout_s": HOOK_TIMEOUT_S,
     })
 }
 
@@ -212,10 +232,11 @@ pub fn defaults(cfg: &ProjectConfig, explicit: &[String]) -> BTreeMap<PhaseName,
         }
     }
     let mut phases = BTreeMap::new();
-    phases.insert(
-        PhaseName::Structural,
-        vec![entry("scope", scope_config(cfg))],
-    );
+    let mut structural = vec![entry("scope", scope_config(cfg))];
+    if !cfg.project.review_hooks.is_empty() {
+        structural.push(entry("review-hooks", hooks_config(cfg)));
+    }
+    phases.insert(PhaseName::Structural, structural);
     phases.insert(PhaseName::Isolated, commands.clone());
     phases.insert(
         PhaseName::Semantic,
@@ -355,8 +376,25 @@ fn parse_entry(
         command_config(cfg, name, cmd)
     } else if gate == "scope" {
         scope_config(cfg)
+    } else if gate == "review-hooks" {
+        hooks_config(cfg)
     } else {
         serde_json::json!({})
+    };
+    // For a command gate `timeout_s` is the command's timeout (unless `config.timeout_s` says
+    // otherwise); the plugin deadline then adds a margin (gates.rs), so a slow command fails
+    // as "timed out" instead of ending as a plugin error.
+    let is_command = COMMAND_GATES.iter().any(|(n, _)| *n == gate)
+        || gate == "review-hooks"
+        || gate == "command";
+    let timeout_s = match timeout_s {
+        Some(t) if is_command => {
+            if user.get("timeout_s").is_none() {
+                config["timeout_s"] = t.into();
+            }
+            None
+        }
+        other => other,
     };
     merge_json(&mut config, user);
     Ok(GateEntry {
@@ -445,7 +483,11 @@ candidate = []
         let t = &p.gates(PhaseName::Isolated)[1];
         assert_eq!(t.config["command"], "make check");
         assert_eq!(t.config["kind"], "tests");
-        assert_eq!(t.timeout_s, Some(5));
+        // A command gate's timeout_s is its command's timeout; the deadline follows it.
+        assert_eq!(
+            (t.timeout_s, &t.config["timeout_s"]),
+            (None, &serde_json::json!(5))
+        );
         assert!(p.gates(PhaseName::Candidate).is_empty());
         assert_eq!(gates(&p, PhaseName::Structural), ["scope"]);
     }

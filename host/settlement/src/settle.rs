@@ -3,12 +3,11 @@
 //! Settlements are serialized (one at a time, as in the original), so each integration
 //! candidate is built on the target HEAD as it stands when that task settles.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use dgov_git::Oid;
 use dgov_kernel::Verdict;
-use dgov_runner::{BoxFuture, SettleCtx, Settlement};
+use dgov_runner::{BoxFuture, SettleCtx, Settlement, evidence_path};
 
 use crate::pipeline::{Pipeline, Request};
 
@@ -30,7 +29,13 @@ impl GateSettlement {
 
 /// The kernel verdict for a pipeline outcome. The reason carries the rejecting gate's
 /// evidence, so the task's error (and a retry's context) shows the findings.
+///
+/// A retryable rejection about the work itself (a failing gate) is retried in place: the
+/// next attempt continues this attempt's changes with the evidence in its prompt. Where the
+/// work stands is the problem for [`FRESH_START_CODES`] (its replay conflicts with the moved
+/// target), so those retries start over from the current target instead.
 pub fn verdict_of(out: &crate::Outcome) -> Verdict {
+    let retryable = !out.passed && out.retryable;
     Verdict {
         passed: out.passed,
         reason: if out.passed {
@@ -38,19 +43,15 @@ pub fn verdict_of(out: &crate::Outcome) -> Verdict {
         } else {
             format!("{}: {}", out.code, out.reason)
         },
-        retryable: !out.passed && out.retryable,
+        retryable,
+        in_place: retryable && !FRESH_START_CODES.contains(&out.code.as_str()),
+        target: out.target.clone().filter(|_| out.passed),
     }
 }
 
-/// Where the full outcome of an attempt's settlement is written, next to the runner's
-/// attempt log (`.dgov/out/<plan>/<task>-a<N>.log`): the retry-context data a worker's next
-/// attempt reads (verdict, rejecting phase, every gate's findings).
-pub fn evidence_path(root: &Path, plan: &str, task: &str, attempt: u32) -> PathBuf {
-    root.join(".dgov/out").join(plan).join(format!(
-        "{}-a{attempt}.settlement.json",
-        task.replace('/', "_")
-    ))
-}
+/// Rejection codes whose retry must start from the current target rather than continue the
+/// rejected work.
+pub const FRESH_START_CODES: [&str; 4] = ["text_conflict", "target_moved", "git_error", "io_error"];
 
 fn write_evidence(ctx: &SettleCtx, out: &crate::Outcome) {
     let path = evidence_path(&ctx.root, &ctx.plan, &ctx.task.id, ctx.attempt);
@@ -69,18 +70,13 @@ impl Settlement for GateSettlement {
         Box::pin(async move {
             let Some(commit) = ctx.commit.as_deref() else {
                 // Nothing changed: nothing to judge (the runner lands it at the current HEAD).
-                return Verdict {
-                    passed: true,
-                    reason: "accepted".into(),
-                    retryable: false,
-                };
+                return Verdict::accept();
             };
             let (Ok(base), Ok(commit)) = (Oid::from_str(&ctx.base), Oid::from_str(commit)) else {
-                return Verdict {
-                    passed: false,
-                    reason: format!("bad commit ids: {} {:?}", ctx.base, ctx.commit),
-                    retryable: false,
-                };
+                return Verdict::reject(
+                    format!("bad commit ids: {} {:?}", ctx.base, ctx.commit),
+                    false,
+                );
             };
             let req = Request {
                 plan: ctx.plan.clone(),

@@ -39,6 +39,7 @@ fn spec(worktree: &Path, base_url: &str) -> AttemptSpec {
         tree_max_lines: 80,
         charter: None,
         retry_context: None,
+        retry_in_place: false,
         record_to: None,
         request_timeout_s: 5,
         shell_timeout_ms: 60_000,

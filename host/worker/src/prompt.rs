@@ -115,6 +115,12 @@ pub fn user_message(spec: &AttemptSpec) -> String {
         .as_deref()
         .filter(|c| !c.trim().is_empty())
     {
+        Some(ctx) if spec.retry_in_place => format!(
+            "PREVIOUS ATTEMPT ({}) WAS REJECTED BY SETTLEMENT:\n{}\n\nYour previous changes are still in the worktree, uncommitted (see git_diff). Keep what is right and fix the cause above; do not start over.\n\nORIGINAL TASK:\n{}",
+            spec.attempt.saturating_sub(1),
+            ctx.trim(),
+            spec.prompt
+        ),
         Some(ctx) => format!(
             "PREVIOUS ATTEMPT ({}) FAILED:\n{}\n\nFix the cause above. The worktree starts from the target branch again, so redo the work.\n\nORIGINAL TASK:\n{}",
             spec.attempt.saturating_sub(1),

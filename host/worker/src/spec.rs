@@ -110,6 +110,10 @@ pub struct AttemptSpec {
     pub charter: Option<String>,
     /// Why the previous attempt failed (settlement evidence), on retries.
     pub retry_context: Option<String>,
+    /// The previous attempt's changes are in the worktree (uncommitted): fix them rather
+    /// than redo the task.
+    #[serde(default)]
+    pub retry_in_place: bool,
     /// Write this attempt's LLM exchanges here (`dgov run --record`).
     pub record_to: Option<PathBuf>,
     /// Per-request timeout in seconds.

@@ -111,6 +111,7 @@ impl SubprocessWorker {
                     tree_max_lines: cfg.project.worker_tree_max_lines,
                     charter: charter.clone(),
                     retry_context: None,
+                    retry_in_place: false,
                     record_to: None,
                     request_timeout_s: 600,
                     shell_timeout_ms: crate::spec::SHELL_TIMEOUT_MS,
@@ -143,17 +144,70 @@ impl SubprocessWorker {
         spec.worktree = attempt.worktree.clone();
         spec.root = attempt.root.clone();
         spec.record_to = self.record_dir.clone();
-        if attempt.attempt > 1 {
+        if let Some(retry) = &attempt.retry {
+            spec.retry_context = Some(retry_context(retry));
+            spec.retry_in_place = retry.in_place;
+        } else if attempt.attempt > 1 {
+            // A retry this runner did not announce (a `dgov retry` decision, a new run
+            // window): the last error the store knows.
             spec.retry_context = previous_error(&attempt.root, &attempt.plan, &attempt.task.id);
-            // After a failing test verdict the retry must show a passing run_tests first.
-            spec.require_tests_before_done = !spec.test_targets.is_empty()
-                && spec.retry_context.as_deref().is_some_and(|e| {
-                    let e = e.to_lowercase();
-                    e.contains("tests_failed") || e.contains("test failure")
-                });
         }
+        // After a failing test verdict the retry must show a passing run_tests first.
+        spec.require_tests_before_done = !spec.test_targets.is_empty()
+            && spec.retry_context.as_deref().is_some_and(|e| {
+                let e = e.to_lowercase();
+                e.contains("tests_failed") || e.contains("test failure")
+            });
         Ok(spec)
     }
+}
+
+/// The previous attempt's failure as the worker is told it: the kernel's reason, then every
+/// finding of the gates that blocked (from the settlement evidence file), capped.
+pub fn retry_context(retry: &dgov_runner::RetryContext) -> String {
+    const MAX_FINDINGS: usize = 40;
+    let mut out = retry.reason.trim().to_string();
+    let Some(outcome) = retry
+        .evidence
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    else {
+        return out;
+    };
+    let mut lines = Vec::new();
+    let gates = outcome["gates"].as_array().cloned().unwrap_or_default();
+    let mut total = 0;
+    for gate in gates.iter().filter(|g| g["blocking"] == true) {
+        for f in gate["findings"].as_array().into_iter().flatten() {
+            total += 1;
+            if lines.len() >= MAX_FINDINGS {
+                continue;
+            }
+            let loc = f["locations"]
+                .as_array()
+                .and_then(|l| l.first())
+                .map(|l| match l["line"].as_u64() {
+                    Some(n) => format!(" at {}:{n}", l["path"].as_str().unwrap_or("?")),
+                    None => format!(" in {}", l["path"].as_str().unwrap_or("?")),
+                })
+                .unwrap_or_default();
+            lines.push(format!(
+                "- [{}] {}: {}{loc}",
+                gate["gate"].as_str().unwrap_or("gate"),
+                f["code"].as_str().unwrap_or(""),
+                f["message"].as_str().unwrap_or("").trim()
+            ));
+        }
+    }
+    if !lines.is_empty() {
+        out.push_str("\n\nEvery finding of the rejecting gate(s):\n");
+        out.push_str(&lines.join("\n"));
+        if total > lines.len() {
+            out.push_str(&format!("\n… and {} more", total - lines.len()));
+        }
+    }
+    out
 }
 
 /// The last recorded error of a task (the failure or settlement verdict of the previous
