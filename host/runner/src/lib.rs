@@ -5,6 +5,10 @@
 //!
 //! # Layout
 //! - `runner` — [`run`], the loop, [`RunConfig`], [`RunReport`], progress.
+//! - `land` — the serial merge (only onto the HEAD settlement validated; a moved target
+//!   makes the verdict stale and the attempt is settled again), the deploy log, cleanup.
+//! - `retry` — [`RetryContext`]: what a retry attempt is told, and the rejected work an
+//!   in-place retry carries into its worktree.
 //! - `reconcile` — start-up recovery of dangling intents.
 //! - `worker` — the [`Worker`] trait, [`FakeWorker`], [`CommandWorker`].
 //! - `settle` — the [`Settlement`] hook between "worker done" and "merge" ([`AcceptAll`]).
@@ -28,6 +32,7 @@
 mod archive;
 pub mod deploy;
 pub mod fault;
+mod land;
 mod plan;
 mod reconcile;
 mod retry;

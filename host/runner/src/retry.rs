@@ -11,6 +11,10 @@
 use std::path::{Path, PathBuf};
 
 use dgov_git::Oid;
+use serde_json::json;
+
+use crate::RunError;
+use crate::runner::{ProgressEvent, Runner, first_line};
 
 /// What a retry attempt is told about the attempt it replaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,4 +49,63 @@ pub(crate) struct PendingRetry {
     pub(crate) context: RetryContext,
     /// For an in-place retry: the rejected attempt's base and commit.
     pub(crate) carry: Option<(Oid, Oid)>,
+}
+
+impl Runner {
+    /// The kernel's `Retry` notice: tell the operator, record it, and remember what the next
+    /// attempt needs (its context, and for an in-place retry the work to carry).
+    pub(crate) fn on_retry(
+        &mut self,
+        task: String,
+        next_attempt: u32,
+        reason: String,
+        in_place: bool,
+    ) -> Result<(), RunError> {
+        let previous = next_attempt - 1;
+        let how = if in_place {
+            "continuing its work"
+        } else {
+            "starting over"
+        };
+        self.deps.progress.event(ProgressEvent::Notice(format!(
+            "{task}: attempt {previous} failed, retrying as attempt {next_attempt} ({how}): {}",
+            first_line(&reason)
+        )));
+        // The kernel announces an in-place retry before the rejected attempt's
+        // cleanup, so its base and commit are still known here.
+        let carry = self
+            .attempts
+            .get(&(task.clone(), previous))
+            .filter(|_| in_place)
+            .and_then(|i| {
+                Some((
+                    i.base,
+                    self.git
+                        .attempt_tip(&self.plan.name, &task, previous)
+                        .or(i.commit)?,
+                ))
+            });
+        let evidence = evidence_path(&self.cfg.root, &self.plan.name, &task, previous);
+        self.note(
+            Some(&task),
+            "retry",
+            json!({
+                "next_attempt": next_attempt, "reason": reason, "in_place": in_place,
+                "carries": carry.map(|(_, c)| c.to_string()),
+            }),
+        )?;
+        self.retries.insert(
+            (task, next_attempt),
+            PendingRetry {
+                context: RetryContext {
+                    previous_attempt: previous,
+                    reason,
+                    in_place: carry.is_some(),
+                    evidence: evidence.is_file().then_some(evidence),
+                },
+                carry,
+            },
+        );
+        Ok(())
+    }
 }

@@ -14,15 +14,15 @@ use std::time::{Duration, Instant};
 
 use dgov_git::{Oid, Repo};
 use dgov_kernel::{Action, Event, Kernel, RunMode, Summary, TaskState, Verdict, WorkerOutcome};
-use dgov_store::{Effect, RunLock, Store, TaskUpdate, time};
+use dgov_store::{Effect, RunLock, Store, TaskUpdate};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::deploy::{DeployRecord, append_deployed, read_deployed};
+use crate::deploy::read_deployed;
 use crate::fault;
 use crate::plan::{RunPlan, RunTask};
-use crate::retry::{PendingRetry, RetryContext, attempt_file, evidence_path};
+use crate::retry::{PendingRetry, attempt_file};
 use crate::settle::{SettleCtx, Settlement};
 use crate::worker::{Attempt, Worker, WorkerReport};
 use crate::{RunError, reconcile};
@@ -136,35 +136,35 @@ enum Msg {
     },
 }
 
-struct AttemptInfo {
-    worktree: PathBuf,
-    base: Oid,
-    commit: Option<Oid>,
+pub(crate) struct AttemptInfo {
+    pub(crate) worktree: PathBuf,
+    pub(crate) base: Oid,
+    pub(crate) commit: Option<Oid>,
     /// The target HEAD a passing verdict was validated on; the merge lands only there.
-    validated: Option<Oid>,
+    pub(crate) validated: Option<Oid>,
 }
 
 pub(crate) struct Runner {
     pub(crate) cfg: RunConfig,
     pub(crate) plan: RunPlan,
-    tasks: HashMap<String, Arc<RunTask>>,
+    pub(crate) tasks: HashMap<String, Arc<RunTask>>,
     pub(crate) store: Store,
     pub(crate) git: Repo,
     pub(crate) kernel: Kernel,
     pub(crate) run_id: i64,
-    deps: RunDeps,
+    pub(crate) deps: RunDeps,
     tx: mpsc::UnboundedSender<Msg>,
     rx: mpsc::UnboundedReceiver<Msg>,
-    workers: HashMap<Key, JoinHandle<()>>,
+    pub(crate) workers: HashMap<Key, JoinHandle<()>>,
     dispatch_intents: HashMap<Key, (i64, serde_json::Value)>,
-    attempts: HashMap<Key, AttemptInfo>,
-    settling: HashMap<Key, JoinHandle<()>>,
+    pub(crate) attempts: HashMap<Key, AttemptInfo>,
+    pub(crate) settling: HashMap<Key, JoinHandle<()>>,
     /// Retries announced by the kernel and not yet dispatched, by (task, next attempt).
-    retries: HashMap<Key, PendingRetry>,
-    queue: VecDeque<Action>,
+    pub(crate) retries: HashMap<Key, PendingRetry>,
+    pub(crate) queue: VecDeque<Action>,
     done: Option<Summary>,
     pub(crate) reconciled: Vec<String>,
-    merged_now: Vec<(String, String)>,
+    pub(crate) merged_now: Vec<(String, String)>,
 }
 
 /// Run `plan` to completion (or interruption). `lock` proves this is the only run in the
@@ -379,53 +379,7 @@ impl Runner {
                 next_attempt,
                 reason,
                 in_place,
-            } => {
-                let previous = next_attempt - 1;
-                let how = if in_place {
-                    "continuing its work"
-                } else {
-                    "starting over"
-                };
-                self.deps.progress.event(ProgressEvent::Notice(format!(
-                    "{task}: attempt {previous} failed, retrying as attempt {next_attempt} ({how}): {}",
-                    first_line(&reason)
-                )));
-                // The kernel announces an in-place retry before the rejected attempt's
-                // cleanup, so its base and commit are still known here.
-                let carry = self
-                    .attempts
-                    .get(&(task.clone(), previous))
-                    .filter(|_| in_place)
-                    .and_then(|i| {
-                        Some((
-                            i.base,
-                            self.git
-                                .attempt_tip(&self.plan.name, &task, previous)
-                                .or(i.commit)?,
-                        ))
-                    });
-                let evidence = evidence_path(&self.cfg.root, &self.plan.name, &task, previous);
-                self.note(
-                    Some(&task),
-                    "retry",
-                    json!({
-                        "next_attempt": next_attempt, "reason": reason, "in_place": in_place,
-                        "carries": carry.map(|(_, c)| c.to_string()),
-                    }),
-                )?;
-                self.retries.insert(
-                    (task, next_attempt),
-                    PendingRetry {
-                        context: RetryContext {
-                            previous_attempt: previous,
-                            reason,
-                            in_place: carry.is_some(),
-                            evidence: evidence.is_file().then_some(evidence),
-                        },
-                        carry,
-                    },
-                );
-            }
+            } => self.on_retry(task, next_attempt, reason, in_place)?,
             Action::Skip { task, because } => {
                 self.note(Some(&task), "skipped", json!({"because": because}))?;
             }
@@ -765,163 +719,6 @@ impl Runner {
         self.settling.insert(key, handle);
     }
 
-    fn merge(&mut self, task: &str, attempt: u32) -> Result<(), RunError> {
-        let key = (task.to_string(), attempt);
-        let plan = self.plan.name.clone();
-        let message = self.tasks[task].message();
-        let Some((base, commit, validated)) = self
-            .attempts
-            .get(&key)
-            .map(|i| (i.base, i.commit, i.validated))
-        else {
-            let acts = self.record(Event::MergeFinished {
-                task: task.into(),
-                attempt,
-                error: Some("the attempt's worktree is unknown to this run".into()),
-            })?;
-            self.queue.extend(acts);
-            return Ok(());
-        };
-        let pre_head = self
-            .git
-            .head()?
-            .ok_or_else(|| RunError::Input("HEAD vanished".into()))?;
-        // Settlement validated the task on one target HEAD; another merge landed since
-        // (settlements run while the previous task merges), so what was proven is not what
-        // would land. Nothing merges; the attempt is settled again on the new HEAD.
-        if let Some(v) = validated.filter(|v| *v != pre_head) {
-            let reason = format!(
-                "the target moved from {} to {} after settlement validated the attempt",
-                &v.to_string()[..8],
-                &pre_head.to_string()[..8]
-            );
-            self.deps.progress.event(ProgressEvent::Notice(format!(
-                "{task}: {reason}; settling again"
-            )));
-            let acts = self.record(Event::Stale {
-                task: task.into(),
-                attempt,
-                reason,
-            })?;
-            self.queue.extend(acts);
-            return Ok(());
-        }
-        let tip = self.git.attempt_tip(&plan, task, attempt);
-        let intent = self.store.begin_intent(
-            &plan,
-            Some(task),
-            Some(attempt),
-            Effect::Merge,
-            &json!({
-                "pre_head": pre_head.to_string(),
-                "tip": tip.map(|t| t.to_string()),
-                "base": base.to_string(),
-                "message": message,
-            }),
-        )?;
-        fault::hit("after_merge_intent");
-        let result = if commit.is_none() {
-            // The worker changed nothing: the unit is deployed at the current HEAD.
-            Ok(dgov_git::MergeOutcome {
-                head: pre_head,
-                fast_forward: true,
-                commits: 0,
-            })
-        } else {
-            self.git
-                .merge_attempt(&plan, task, attempt, base, &mut |b| fault::hit(b))
-        };
-        match result {
-            Err(e) => {
-                let error = e.to_string();
-                self.store
-                    .finish_intent(intent, "failed", &json!({"error": error}))?;
-                let acts = self.record(Event::MergeFinished {
-                    task: task.into(),
-                    attempt,
-                    error: Some(error),
-                })?;
-                self.queue.extend(acts);
-            }
-            Ok(m) => {
-                fault::hit("after_merge_git");
-                let sha = m.head.to_string();
-                self.append_deploy(task, &sha)?;
-                fault::hit("after_deploy_log");
-                self.store.finish_intent(
-                    intent,
-                    "ok",
-                    &json!({"head": sha, "commits": m.commits}),
-                )?;
-                self.note(
-                    Some(task),
-                    "merged",
-                    json!({"sha": sha, "fast_forward": m.fast_forward, "commits": m.commits}),
-                )?;
-                let acts = self.record(Event::MergeFinished {
-                    task: task.into(),
-                    attempt,
-                    error: None,
-                })?;
-                fault::hit("after_merge_recorded");
-                self.merged_now.push((task.to_string(), sha.clone()));
-                self.deps.progress.event(ProgressEvent::Merged {
-                    task: task.into(),
-                    sha,
-                });
-                self.queue.extend(acts);
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn append_deploy(&mut self, task: &str, sha: &str) -> Result<(), RunError> {
-        let rec = DeployRecord {
-            plan: self.plan.name.clone(),
-            unit: task.into(),
-            sha: sha.into(),
-            ts: time::now_iso_seconds(),
-        };
-        append_deployed(&self.cfg.root, &rec)
-            .map_err(|e| RunError::io("appending to the deploy log", e))
-    }
-
-    fn cleanup(&mut self, task: &str, attempt: u32) -> Result<(), RunError> {
-        let key = (task.to_string(), attempt);
-        if let Some(h) = self.settling.remove(&key) {
-            h.abort();
-        }
-        self.attempts.remove(&key);
-        if attempt == 0 {
-            return Ok(());
-        }
-        let plan = self.plan.name.clone();
-        let (path, _, _) = self.git.attempt_names(&plan, task, attempt);
-        if !path.exists() && self.git.attempt_tip(&plan, task, attempt).is_none() {
-            return Ok(());
-        }
-        let intent = self.store.begin_intent(
-            &plan,
-            Some(task),
-            Some(attempt),
-            Effect::Cleanup,
-            &json!({"path": path}),
-        )?;
-        fault::hit("after_cleanup_intent");
-        match self.git.remove_attempt(&plan, task, attempt) {
-            Ok(_) => self.store.finish_intent(intent, "ok", &json!({}))?,
-            Err(e) => {
-                self.store
-                    .finish_intent(intent, "failed", &json!({"error": e.to_string()}))?;
-                self.deps.progress.event(ProgressEvent::Notice(format!(
-                    "{task}: cleanup failed: {e}"
-                )));
-            }
-        }
-        fault::hit("after_cleanup");
-        Ok(())
-    }
-
     fn finish(mut self, started: Instant) -> Result<RunReport, RunError> {
         let summary = self.done.clone().unwrap_or_else(|| self.kernel.summary());
         let status = if self.kernel.is_stopping() {
@@ -984,6 +781,6 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-fn first_line(s: &str) -> &str {
+pub(crate) fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }

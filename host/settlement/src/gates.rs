@@ -191,7 +191,9 @@ impl Gates {
             blocking: false,
             metrics: None,
         };
-        ctx.config_json = entry.config.to_string();
+        // Baseline findings (type check), coverage baseline and report path: see baseline_run.
+        let prepared = crate::baseline_run::prepare(self, entry, &ctx, call).await;
+        ctx.config_json = prepared.config.to_string();
         let plugin = match self.resolve(call.root_repo(), &entry.gate) {
             Ok(p) => p,
             Err(e) => {
@@ -285,7 +287,7 @@ impl Gates {
 }
 
 impl GateCall<'_> {
-    fn root_repo(&self) -> &Path {
+    pub(crate) fn root_repo(&self) -> &Path {
         self.repo_root.unwrap_or(self.root)
     }
 }
