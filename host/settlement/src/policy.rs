@@ -162,7 +162,7 @@ fn command_config(cfg: &ProjectConfig, name: &str, command: String) -> serde_jso
         Vec::new()
     };
     let pass_codes: Vec<i32> = if name == "tests" { vec![0, 5] } else { vec![0] };
-    serde_json::json!({
+    let mut config = serde_json::json!({
         "kind": name,
         "command": command,
         "test_dir": p.test_dir,
@@ -171,7 +171,15 @@ fn command_config(cfg: &ProjectConfig, name: &str, command: String) -> serde_jso
         "pass_codes": pass_codes,
         // Setup installs things: its own fixed timeout, not settlement_timeout (spec §1.3).
         "timeout_s": if name == "setup" { SETUP_TIMEOUT_S } else { p.settlement_timeout },
-    })
+    });
+    // Type checks are judged against the baseline revision's diagnostics (baseline_run.rs);
+    // coverage against the session's baseline report with the project's threshold.
+    match name {
+        "typecheck" => config["baseline"] = true.into(),
+        "coverage" => config["coverage_threshold"] = p.coverage_threshold.into(),
+        _ => {}
+    }
+    config
 }
 
 /// The timeout of the `setup` gate when its policy entry sets none.
