@@ -428,3 +428,43 @@ fn a_target_that_moves_during_validation_gets_a_fresh_candidate() {
             && repo.file_at(cand, "x.txt").unwrap().is_some()
     );
 }
+
+#[test]
+fn a_failing_test_verdict_is_retried_in_place_and_the_fix_lands_on_top_of_the_kept_work() {
+    let (_tmp, root) = project(&[]);
+    // The tests pass only once both lines are there.
+    write_policy(
+        &root,
+        "[project]\ntest_cmd = \"grep -q second a.txt\"\n[settlement.phase]\ncandidate = []\nsemantic = []\n",
+    );
+    // First attempt writes the first line; an attempt that finds it (carried in place)
+    // adds the second. Starting over would write the first line again and fail forever.
+    let prompt = "if grep -q first a.txt 2>/dev/null; then echo second >> a.txt; else echo first > a.txt; fi";
+    let report = rt().block_on(run(
+        &root,
+        vec![task("t", &["a.txt"], prompt)],
+        RunMode::Fresh,
+        Arc::new(CommandWorker),
+    ));
+    assert_eq!(report.merged_now.len(), 1, "{report:?}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("a.txt")).unwrap(),
+        "first\nsecond\n"
+    );
+    let retry = events(&root, "retry");
+    assert_eq!(retry.len(), 1, "{retry:?}");
+    assert_eq!(retry[0]["in_place"], true);
+    assert!(
+        retry[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("tests_failed"),
+        "{retry:?}"
+    );
+    // The first attempt's full outcome is kept for the retry's worker.
+    let evidence = dgov_settlement::evidence_path(&root, "p", "t", 1);
+    let outcome: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(evidence).unwrap()).unwrap();
+    assert_eq!(outcome["passed"], false);
+    assert_eq!(outcome["phase"], "isolated");
+}
