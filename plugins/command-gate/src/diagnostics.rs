@@ -404,13 +404,17 @@ pub fn judge_run(
     }
     let diags = parse(output, &|p: &str| dgov_sdk::host::exists(p));
     let baseline = config.baseline_findings.as_deref().map(baseline_identities);
-    judge(
+    let mut report = judge(
         command,
         failed,
         &diags,
         baseline.as_ref(),
         config.baseline_run,
-    )
+    )?;
+    if !config.baseline_error.is_empty() {
+        report.summary = format!("{} ({})", report.summary, config.baseline_error);
+    }
+    Some(report)
 }
 
 #[cfg(test)]

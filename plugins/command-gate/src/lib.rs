@@ -51,6 +51,8 @@ pub struct Config {
     pub baseline_run: bool,
     /// The baseline run's findings (host-filled); `None` = no baseline, all diagnostics new.
     pub baseline_findings: Option<Vec<diagnostics::BaselineFinding>>,
+    /// Why the host has no baseline findings (its baseline run failed), for the summary.
+    pub baseline_error: String,
     /// Coverage: the report path `{output}` stands for (host-filled, see [`coverage`]).
     pub output: String,
     /// Coverage: the session's `.coverage-baseline/coverage.json` (host-filled; null = none).
