@@ -155,8 +155,18 @@ fn render(e: &StoredEvent, json: bool) {
         "merged" => ("● merged", format!("{:.7}", s("sha"))),
         "retry" => (
             "⟳ retry",
-            format!("attempt {}: {}", n("next_attempt"), s("reason")),
+            format!(
+                "attempt {}{}: {}",
+                n("next_attempt"),
+                if d.get("in_place").and_then(|v| v.as_bool()) == Some(true) {
+                    " (in place)"
+                } else {
+                    ""
+                },
+                s("reason")
+            ),
         ),
+        "stale" => ("↻ stale", s("reason")),
         "skipped" => ("⤼ skipped", format!("blocked by {}", s("because"))),
         "task_abandoned" => ("✖ abandoned", s("reason")),
         "shutdown_requested" => ("■ shutdown", s("reason")),
