@@ -4,6 +4,7 @@
 //! `--json`). It is the only crate that knows about terminals, colours and exit codes.
 
 mod cmd_clean;
+mod cmd_coverage;
 mod cmd_demo;
 mod cmd_fix;
 mod cmd_ledger;
@@ -85,6 +86,9 @@ enum Command {
     Scope(cmd_settlement::ScopeArgs),
     /// Architecture checks (sentrux): rules, baseline gate, offenders, status.
     Sentrux(cmd_sentrux::SentruxArgs),
+    /// Run [project].coverage_cmd and store .coverage-baseline/coverage.json, the baseline
+    /// the settlement coverage gate compares changed files with. Exit 1 when the command fails.
+    CoverageBaseline(cmd_coverage::CoverageBaselineArgs),
     /// One LLM worker attempt (internal: launched by `dgov run`).
     #[command(hide = true)]
     Worker(cmd_worker::WorkerArgs),
@@ -131,6 +135,7 @@ fn main() -> ExitCode {
         Some(Command::Verify(a)) => cmd_settlement::run_verify(a, &globals),
         Some(Command::Scope(a)) => cmd_settlement::run_scope(a, &globals),
         Some(Command::Sentrux(a)) => cmd_sentrux::run(a, &globals),
+        Some(Command::CoverageBaseline(a)) => cmd_coverage::run(a, &globals),
     };
     exit::report(result, &globals)
 }
