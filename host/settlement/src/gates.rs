@@ -3,7 +3,7 @@
 //! their program), consulting the verdict cache, and turning traps, deadlines and plugin
 //! errors into an `error` verdict the policy decides on.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
