@@ -78,7 +78,13 @@ enum Command {
     Fix(cmd_fix::FixArgs),
     /// Settlement policy: `settlement show` prints each phase's gates.
     Settlement(cmd_settlement::SettlementArgs),
-    /// Run the structural and isolated settlement gates on local, uncommitted changes.
+    /// Check policy drift, then run the structural and isolated gates on local changes.
+    ///
+    /// Drift: AGENTS.md / CLAUDE.md / GEMINI.md must all exist and be identical (when any
+    /// does), every [settlement] gate must resolve to a plugin, every .dgov/sops/*.md must
+    /// load. Then the structural and isolated settlement gates run on the uncommitted
+    /// changes (claims not enforced). Exit 1 when anything fails, 2 when
+    /// .dgov/project.toml does not load.
     Preflight(cmd_settlement::PreflightArgs),
     /// Named verification recipes from [verify.<name>]: list them or run one.
     Verify(cmd_settlement::VerifyArgs),

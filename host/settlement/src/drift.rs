@@ -95,7 +95,7 @@ pub fn guidance_mirrors(root: &Path) -> Vec<DriftIssue> {
             out.push(issue(
                 DriftCheck::GuidanceMirror,
                 format!(
-                    "Guidance mirror drift: {} differ(s) from AGENTS.md (copy AGENTS.md over it, or edit AGENTS.md and copy it to every mirror)",
+                    "Guidance mirror drift: {} not identical to AGENTS.md (copy AGENTS.md over it, or edit AGENTS.md and copy it to every mirror)",
                     drifted.join(", ")
                 ),
             ));
