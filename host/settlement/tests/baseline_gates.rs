@@ -251,3 +251,20 @@ fn coverage_skips_without_a_baseline_or_when_the_tool_fails() {
         run.summary
     );
 }
+
+#[test]
+fn a_coverage_command_without_output_is_a_policy_error_naming_the_key() {
+    let (_tmp, root) = project(
+        &[("a.py", "x = 1\n")],
+        "[project]\ncoverage_cmd = \"pytest --cov\"\n",
+    );
+    let req = attempt(&root, "t", &[("a.py", "x = 2\n")]);
+    let out = rt().block_on(pipeline().settle(&req));
+    assert!(!out.passed);
+    assert_eq!(out.code, "policy_error");
+    assert!(
+        out.reason.contains("coverage_cmd") && out.reason.contains("{output}"),
+        "{}",
+        out.reason
+    );
+}
