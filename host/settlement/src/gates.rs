@@ -14,7 +14,7 @@ use dgov_plugin_host::{Capability, Grant, Invocation, Limits, Plugin, PluginOrig
 use serde::Serialize;
 
 use crate::cache;
-use crate::policy::{COMMAND_GATES, GateEntry, OnFail};
+use crate::policy::{COMMAND_GATES, FIX_GATES, GateEntry, OnFail};
 
 /// A gate's verdict as settlement records it: the plugin's four plus `error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -45,6 +45,10 @@ pub struct GateRun {
     /// `None` when the plugin sent none or it is not JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<serde_json::Value>,
+    /// The report's proposed `fixes` (applied, scoped to the task's lines, only in the
+    /// prepare phase; see `autofix`). Not recorded: a replaced file can be large.
+    #[serde(skip)]
+    pub fixes: Vec<dgov_plugin_host::bindings::Fix>,
 }
 
 impl GateRun {
@@ -81,6 +85,8 @@ pub fn builtin_plugin(gate: &str) -> Option<&'static str> {
         "sentrux" => Some("sentrux-gate"),
         "command" | "review-hooks" => Some("command-gate"),
         g if COMMAND_GATES.iter().any(|(n, _)| *n == g) => Some("command-gate"),
+        // The prepare phase's fixers are command gates too (exec of their program).
+        g if FIX_GATES.iter().any(|(n, _)| *n == g) => Some("command-gate"),
         _ => None,
     }
 }
@@ -146,7 +152,7 @@ impl Gates {
         };
         if !path.is_file() {
             return Err(format!(
-                "gate `{gate}`: no such plugin ({} does not exist); built-ins are scope, lint, format, typecheck, tests, coverage, semantic, command",
+                "gate `{gate}`: no such plugin ({} does not exist); built-ins are scope, lint, format, typecheck, tests, coverage, semantic, command, lint-fix, format-fix",
                 path.display()
             ));
         }
@@ -190,6 +196,7 @@ impl Gates {
             duration_ms: 0,
             blocking: false,
             metrics: None,
+            fixes: Vec::new(),
         };
         // Baseline findings (type check), coverage baseline and report path: see baseline_run.
         let prepared = crate::baseline_run::prepare(self, entry, &ctx, call).await;
@@ -337,6 +344,7 @@ fn apply_report(run: &mut GateRun, report: GateReport) {
         .metrics_json
         .as_deref()
         .and_then(|m| serde_json::from_str(m).ok());
+    run.fixes = report.fixes;
 }
 
 fn finish(mut run: GateRun, entry: &GateEntry, started: Instant) -> GateRun {

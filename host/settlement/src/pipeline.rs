@@ -1,4 +1,5 @@
-//! The settlement pipeline for one attempt: structural review → isolated validation →
+//! The settlement pipeline for one attempt: structural review → prepare (autofix, committed on
+//! the attempt branch; later phases judge that commit) → isolated validation →
 //! integration candidate → semantic gate → candidate validation. Every phase is recorded as
 //! `settlement_phase_started` / `settlement_phase_completed` events with its verdict and each
 //! gate's findings; the first rejecting phase stops the pipeline. The final merge is the
@@ -13,6 +14,7 @@ use dgov_plugin_host::registry::PluginsConfig;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::autofix::{self, Autofix};
 use crate::facts::{self, Versions};
 use crate::gates::{GateCall, GateRun, GateVerdict, Gates};
 use crate::policy::{self, PhaseName, Policy};
@@ -58,6 +60,8 @@ pub struct Outcome {
     /// The validated integration candidate (commit id), when one was built.
     pub candidate: Option<String>,
     pub target: Option<String>,
+    /// What the prepare phase fixed and committed (`None`: nothing, or no prepare phase).
+    pub autofix: Option<Autofix>,
 }
 
 impl Outcome {
@@ -77,6 +81,7 @@ impl Outcome {
             gates,
             candidate: None,
             target: None,
+            autofix: None,
         }
     }
 }
@@ -182,11 +187,13 @@ impl Pipeline {
             task: req.task.clone(),
             attempt: req.attempt,
         };
-        let out = self.settle_inner(req, &mut rec).await;
+        let mut fixed = None;
+        let mut out = self.settle_inner(req, &mut rec, &mut fixed).await;
+        out.autofix = fixed;
         let data = json!({
             "passed": out.passed, "phase": out.phase, "code": out.code,
             "reason": out.reason, "retryable": out.retryable,
-            "candidate": out.candidate, "target": out.target,
+            "candidate": out.candidate, "target": out.target, "autofix": out.autofix,
         });
         rec.note(
             if out.passed {
@@ -199,7 +206,86 @@ impl Pipeline {
         out
     }
 
-    async fn settle_inner(&self, req: &Request, rec: &mut Recorder) -> Outcome {
+    /// The prepare phase: fixers on the worktree, scoped to the task's lines, committed on the
+    /// attempt branch. `Ok(None)`: nothing to commit (or no fixer configured).
+    async fn prepare(
+        &self,
+        rec: &mut Recorder,
+        policy: &Policy,
+        req: &Request,
+        ctx: &GateContext,
+        plugins: &PluginsConfig,
+        all: &mut Vec<GateRun>,
+    ) -> Result<Option<Autofix>, Outcome> {
+        let entries = policy.gates(PhaseName::Prepare);
+        rec.note("settlement_phase_started", json!({"phase": "prepare"}));
+        if entries.is_empty() {
+            rec.note(
+                "settlement_phase_completed",
+                json!({"phase": "prepare", "status": "skipped"}),
+            );
+            return Ok(None);
+        }
+        let started = Instant::now();
+        // Fixers change the tree, so their verdicts are never cached.
+        let call = GateCall {
+            root: &req.worktree,
+            repo_root: Some(&req.root),
+            tree: None,
+            plugins,
+            use_cache: false,
+        };
+        let duration = |s: Instant| (s.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+        let done =
+            autofix::run_phase(&self.gates, entries, ctx, &call, req.commit, &req.task).await;
+        let p = match done {
+            Ok(p) => p,
+            Err(e) => {
+                let reason = format!("autofix: {e}");
+                rec.note(
+                    "settlement_phase_completed",
+                    json!({"phase": "prepare", "status": "failed", "error": reason, "duration_s": duration(started)}),
+                );
+                let out = Outcome::reject(
+                    "prepare",
+                    "autofix_error",
+                    reason,
+                    false,
+                    std::mem::take(all),
+                );
+                return Err(out);
+            }
+        };
+        let effects: serde_json::Map<String, serde_json::Value> = p
+            .effects
+            .iter()
+            .map(|(gate, e)| (gate.clone(), json!(e)))
+            .collect();
+        rec.note(
+            "settlement_phase_completed",
+            json!({
+                "phase": "prepare",
+                "status": if p.blocking { "failed" } else { "passed" },
+                "duration_s": duration(started),
+                "gates": p.runs,
+                "fixed_files": p.autofix.as_ref().map(|a| a.files.clone()).unwrap_or_default(),
+                "autofix_commit": p.autofix.as_ref().map(|a| a.commit.clone()),
+                "effects": effects,
+            }),
+        );
+        all.extend(p.runs);
+        if p.blocking {
+            return Err(rejection(PhaseName::Prepare, std::mem::take(all)));
+        }
+        Ok(p.autofix)
+    }
+
+    async fn settle_inner(
+        &self,
+        req: &Request,
+        rec: &mut Recorder,
+        fixed: &mut Option<Autofix>,
+    ) -> Outcome {
         let (policy, plugins) = match load_policy(&req.root) {
             Ok(p) => p,
             Err(e) => return Outcome::reject("policy", "policy_error", e, false, vec![]),
@@ -226,7 +312,7 @@ impl Pipeline {
             let tree = repo.tree_of(req.commit).ok().map(|t| t.to_string());
             Ok((target, changed, tree))
         })();
-        let (mut target, task_changed, tree) = match prep {
+        let (mut target, mut task_changed, mut tree) = match prep {
             Ok(x) => x,
             Err(o) => return *o,
         };
@@ -264,18 +350,67 @@ impl Pipeline {
             .map(|s| worklog::transient_writes(s, &req.plan, &req.task, req.attempt))
             .unwrap_or_default();
         let scope_extra = json!({"transient_writes": transient});
-        for (name, phase) in [
-            (PhaseName::Structural, Phase::StructuralReview),
-            (PhaseName::Isolated, Phase::Isolated),
-        ] {
-            ctx.phase = phase;
-            let extra = Some(("scope", &scope_extra));
-            let r = self.phase(rec, &policy, name, &ctx, &call, extra).await;
-            let blocking = r.blocking;
-            all.extend(r.runs);
-            if blocking.is_some() {
-                return rejection(name, all);
+        let extra = Some(("scope", &scope_extra));
+        // Structural review judges the worker's own commit.
+        let r = self
+            .phase(rec, &policy, PhaseName::Structural, &ctx, &call, extra)
+            .await;
+        let blocking = r.blocking;
+        all.extend(r.runs);
+        if blocking.is_some() {
+            return rejection(PhaseName::Structural, all);
+        }
+
+        // Prepare: the fixes are committed on the attempt branch, and everything after judges
+        // (and the runner merges) that commit.
+        ctx.phase = Phase::Prepare;
+        let fixed_req;
+        let req = match self
+            .prepare(rec, &policy, req, &ctx, &plugins, &mut all)
+            .await
+        {
+            Err(out) => return out,
+            Ok(None) => req,
+            Ok(Some(a)) => {
+                let Ok(commit) = Oid::from_str(&a.commit) else {
+                    let reason = format!("autofix: bad commit id {}", a.commit);
+                    return Outcome::reject("prepare", "git_error", reason, false, all);
+                };
+                *fixed = Some(a);
+                fixed_req = Request {
+                    commit,
+                    ..req.clone()
+                };
+                let again = Repo::open(&req.root).map_err(git_err).and_then(|repo| {
+                    let changed =
+                        diff::between(repo.git2(), req.base, commit).map_err(|e| e.to_string())?;
+                    Ok((changed, repo.tree_of(commit).ok().map(|t| t.to_string())))
+                });
+                match again {
+                    Ok((changed, t)) => (task_changed, tree) = (changed, t),
+                    Err(e) => return Outcome::reject("prepare", "git_error", e, false, all),
+                }
+                ctx.revs.head = commit.to_string();
+                ctx.changed = task_changed.clone();
+                &fixed_req
             }
+        };
+        let call = GateCall {
+            root: &req.worktree,
+            repo_root: Some(&req.root),
+            tree: tree.clone(),
+            plugins: &plugins,
+            use_cache: policy.cache,
+        };
+
+        ctx.phase = Phase::Isolated;
+        let r = self
+            .phase(rec, &policy, PhaseName::Isolated, &ctx, &call, extra)
+            .await;
+        let blocking = r.blocking;
+        all.extend(r.runs);
+        if blocking.is_some() {
+            return rejection(PhaseName::Isolated, all);
         }
 
         let mut round = 0;
@@ -382,6 +517,7 @@ impl Pipeline {
                     gates: all,
                     candidate: Some(candidate.to_string()),
                     target: Some(target.to_string()),
+                    autofix: None,
                 };
             }
             let Some(now) = now.filter(|_| round < 3) else {
@@ -402,6 +538,10 @@ impl Pipeline {
 
     /// `dgov preflight`: the structural and isolated gates on the uncommitted changes of the
     /// working tree at `root` (claims not enforced, nothing cached, nothing recorded).
+    ///
+    /// The prepare phase is left out on purpose: its fixers rewrite files, and preflight runs
+    /// on the user's own uncommitted work, which settlement must never rewrite (there is no
+    /// commit to scope the fixes against or to restore from).
     pub async fn preflight(&self, root: &Path) -> Result<Outcome, String> {
         self.local(root, &[PhaseName::Structural, PhaseName::Isolated], None)
             .await
@@ -487,6 +627,7 @@ impl Pipeline {
             gates: all,
             candidate: None,
             target: None,
+            autofix: None,
         })
     }
 }

@@ -34,14 +34,17 @@ pub const PROJECT_FILE: &str = ".dgov/project.toml";
 #[serde(rename_all = "snake_case")]
 pub enum PhaseName {
     Structural,
+    /// Autofix: fixers on the task's files, kept only on the task's lines (`autofix`).
+    Prepare,
     Isolated,
     Semantic,
     Candidate,
 }
 
 impl PhaseName {
-    pub const ALL: [PhaseName; 4] = [
+    pub const ALL: [PhaseName; 5] = [
         PhaseName::Structural,
+        PhaseName::Prepare,
         PhaseName::Isolated,
         PhaseName::Semantic,
         PhaseName::Candidate,
@@ -50,6 +53,7 @@ impl PhaseName {
     pub fn as_str(self) -> &'static str {
         match self {
             PhaseName::Structural => "structural",
+            PhaseName::Prepare => "prepare",
             PhaseName::Isolated => "isolated",
             PhaseName::Semantic => "semantic",
             PhaseName::Candidate => "candidate",
@@ -106,6 +110,36 @@ pub const COMMAND_GATES: [(&str, &str); 6] = [
     ("tests", "test_cmd"),
     ("coverage", "coverage_cmd"),
 ];
+
+/// Built-in fixers of the prepare phase and the `[project]` key each takes its command from
+/// (lint fixes first, formatting last). They are command gates whose command edits files.
+pub const FIX_GATES: [(&str, &str); 2] =
+    [("lint-fix", "lint_fix_cmd"), ("format-fix", "format_cmd")];
+
+/// The prepare phase's configuration for fixer `name` running `command` on the task's
+/// changed source files (`{file}`).
+fn fix_config(cfg: &ProjectConfig, name: &str, command: String) -> serde_json::Value {
+    let p = &cfg.project;
+    serde_json::json!({
+        "kind": name,
+        "command": command,
+        "test_dir": p.test_dir,
+        "extensions": p.source_extensions,
+        "pass_codes": [0],
+        "timeout_s": p.settlement_timeout,
+    })
+}
+
+/// The command of fixer `key` when the project sets it explicitly (the original's defaults
+/// are Python commands).
+fn fix_command(cfg: &ProjectConfig, explicit: &[String], key: &str) -> Option<String> {
+    let cmd = match key {
+        "lint_fix_cmd" => &cfg.project.lint_fix_cmd,
+        "format_cmd" => &cfg.project.format_cmd,
+        _ => return None,
+    };
+    (explicit.iter().any(|k| k == key) && !cmd.trim().is_empty()).then(|| cmd.clone())
+}
 
 /// A problem in `[settlement]`.
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +274,18 @@ pub fn defaults(cfg: &ProjectConfig, explicit: &[String]) -> BTreeMap<PhaseName,
         }
     }
     let mut phases = BTreeMap::new();
+    // A fixer that fails only warns by default: the isolated checks judge the result, and a
+    // `--fix` linter exits non-zero whenever an unfixable finding remains.
+    let fixers = FIX_GATES
+        .iter()
+        .filter_map(|(name, key)| {
+            let cmd = fix_command(cfg, explicit, key)?;
+            let mut e = entry(name, fix_config(cfg, name, cmd));
+            (e.on_fail, e.on_error) = (OnFail::Warn, OnFail::Warn);
+            Some(e)
+        })
+        .collect();
+    phases.insert(PhaseName::Prepare, fixers);
     let mut structural = vec![entry("scope", scope_config(cfg))];
     if !cfg.project.review_hooks.is_empty() {
         structural.push(entry("review-hooks", hooks_config(cfg)));
@@ -296,7 +342,7 @@ pub fn from_config(cfg: &ProjectConfig, explicit: &[String]) -> Result<Policy, P
                             .find(|p| p.as_str() == pname)
                             .ok_or_else(|| {
                                 invalid(format!(
-                                    "[settlement.phase.{pname}]: unknown phase; known: structural, isolated, semantic, candidate"
+                                    "[settlement.phase.{pname}]: unknown phase; known: structural, prepare, isolated, semantic, candidate"
                                 ))
                             })?;
                         let items = list.as_array().ok_or_else(|| {
@@ -354,7 +400,18 @@ fn parse_entry(
             ))
         })?
         .to_string();
-    let on_fail = parse_on(t.get("on_fail"), &format!("{at}.on_fail"))?.unwrap_or(OnFail::Reject);
+    let fixer = FIX_GATES.iter().find(|(n, _)| *n == gate);
+    if fixer.is_some() && phase != PhaseName::Prepare.as_str() {
+        return Err(invalid(format!(
+            "{at}: gate `{gate}` edits files and belongs in [[settlement.phase.prepare]]"
+        )));
+    }
+    let default_on_fail = if fixer.is_some() {
+        OnFail::Warn
+    } else {
+        OnFail::Reject
+    };
+    let on_fail = parse_on(t.get("on_fail"), &format!("{at}.on_fail"))?.unwrap_or(default_on_fail);
     let on_error = parse_on(t.get("on_error"), &format!("{at}.on_error"))?.unwrap_or(on_fail);
     let timeout_s = match t.get("timeout_s") {
         None => None,
@@ -382,6 +439,18 @@ fn parse_entry(
                 ))
             })?;
         command_config(cfg, name, cmd)
+    } else if let Some((name, key)) = fixer {
+        let cmd = user
+            .get("command")
+            .and_then(|c| c.as_str())
+            .map(str::to_string)
+            .or_else(|| fix_command(cfg, explicit, key))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{at}: gate `{gate}` needs a command: set [project].{key} or `config.command`"
+                ))
+            })?;
+        fix_config(cfg, name, cmd)
     } else if gate == "scope" {
         scope_config(cfg)
     } else if gate == "review-hooks" {
@@ -513,5 +582,55 @@ candidate = []
         assert!(e.contains("`gate`"), "{e}");
         let e = err("[[settlement.phase.isolated]]\ngate = \"typecheck\"\n");
         assert!(e.contains("type_check_cmd"), "{e}");
+    }
+
+    #[test]
+    fn prepare_runs_lint_fix_then_format_fix_only_when_the_project_sets_them() {
+        let mut cfg = cfg_with("");
+        cfg.project.format_cmd = "sh fmt.sh {file}".into();
+        cfg.project.lint_fix_cmd = "ruff check --fix {file}".into();
+        // Set in the config object but not written in project.toml: the original's Python
+        // defaults are not run.
+        let p = from_config(&cfg, &[]).unwrap();
+        assert!(p.gates(PhaseName::Prepare).is_empty());
+        let p = from_config(&cfg, &["format_cmd".into()]).unwrap();
+        assert_eq!(gates(&p, PhaseName::Prepare), ["format-fix"]);
+        let explicit = ["format_cmd".into(), "lint_fix_cmd".into()];
+        let p = from_config(&cfg, &explicit).unwrap();
+        assert_eq!(gates(&p, PhaseName::Prepare), ["lint-fix", "format-fix"]);
+        let f = &p.gates(PhaseName::Prepare)[1];
+        assert_eq!(f.config["command"], "sh fmt.sh {file}");
+        assert_eq!(f.config["extensions"], serde_json::json!([".py"]));
+        assert_eq!((f.on_fail, f.on_error), (OnFail::Warn, OnFail::Warn));
+        // The phase sits between structural and isolated.
+        let order: Vec<&str> = PhaseName::ALL.iter().map(|p| p.as_str()).collect();
+        assert_eq!(order[..3], ["structural", "prepare", "isolated"]);
+        assert!(
+            PhaseName::Structural < PhaseName::Prepare && PhaseName::Prepare < PhaseName::Isolated
+        );
+        // Configured explicitly: on_fail may be set, and a fixer elsewhere is refused.
+        let mut cfg = cfg_with(
+            "[[settlement.phase.prepare]]\ngate = \"format-fix\"\non_fail = \"reject\"\nconfig = { command = \"black {file}\" }\n",
+        );
+        cfg.project.source_extensions = vec![".rs".into()];
+        let p = from_config(&cfg, &[]).unwrap();
+        let f = &p.gates(PhaseName::Prepare)[0];
+        assert_eq!((f.on_fail, f.on_error), (OnFail::Reject, OnFail::Reject));
+        assert_eq!(f.config["command"], "black {file}");
+        assert_eq!(f.config["extensions"], serde_json::json!([".rs"]));
+        let e = from_config(
+            &cfg_with("[[settlement.phase.isolated]]\ngate = \"format-fix\"\n"),
+            &["format_cmd".into()],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("settlement.phase.prepare"), "{e}");
+        let e = from_config(
+            &cfg_with("[[settlement.phase.prepare]]\ngate = \"lint-fix\"\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("lint_fix_cmd"), "{e}");
     }
 }

@@ -1,0 +1,404 @@
+//! The prepare phase end to end on real temporary git repositories: a fake formatter (a
+//! committed shell script) configured as `[project].format_cmd` runs through the command
+//! gate in the attempt worktree; the host keeps its edits only on the task's lines, commits
+//! them on the attempt branch, and the candidate and the merge use that commit.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use dgov_git::{Oid, Repo};
+use dgov_kernel::RunMode;
+use dgov_plugin_host::bindings::{FileContent, Fix, TextEdit};
+use dgov_plugin_host::{Runtime, RuntimeConfig};
+use dgov_runner::*;
+use dgov_settlement::autofix::Session;
+use dgov_settlement::{GateSettlement, GateVerdict, Gates, Pipeline, Request};
+use dgov_store::{RunLock, Store};
+
+fn pipeline() -> Arc<Pipeline> {
+    static P: OnceLock<Arc<Pipeline>> = OnceLock::new();
+    P.get_or_init(|| {
+        let rt = Runtime::new(RuntimeConfig {
+            cache_dir: Some(
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("settlement-component-cache"),
+            ),
+            limits: Default::default(),
+        })
+        .unwrap();
+        Arc::new(Pipeline::new(Gates::new(Arc::new(rt))))
+    })
+    .clone()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The fake formatter: strips trailing blanks from the files it is given — and, like a
+/// formatter run on a whole package would, from `other.py`, which no task touches.
+const FORMATTER: &str = "sed -i 's/[ ]*$//' \"$@\" other.py\n";
+
+/// `m.py` has a badly formatted line (trailing blanks) from before any task.
+const M_BASE: &str = "def f():   \n    return 1\n";
+
+fn project(formatter: &str, policy: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("proj");
+    std::fs::create_dir(&root).unwrap();
+    git2::Repository::init(&root).unwrap();
+    for (p, text) in [
+        ("fmt.sh", formatter),
+        ("m.py", M_BASE),
+        ("other.py", "x = 1   \n"),
+        (".dgov/project.toml", policy),
+    ] {
+        let path = root.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    Repo::open(&root).unwrap().bootstrap_commit().unwrap();
+    (tmp, root)
+}
+
+const FORMAT: &str =
+    "[project]\nformat_cmd = \"sh fmt.sh {file}\"\nsource_extensions = [\".py\"]\n";
+
+fn write_policy(root: &Path, text: &str) {
+    std::fs::write(root.join(".dgov/project.toml"), text).unwrap();
+}
+
+/// An attempt prepared by hand: a worktree from HEAD with `files` written and committed.
+/// The worker `git add`s its changes itself (the original's autofix never saw staged
+/// changes; settlement diffs committed trees, so it does).
+fn attempt(root: &Path, id: &str, files: &[(&str, &str)]) -> Request {
+    let repo = Repo::open(root).unwrap();
+    let base = repo.head().unwrap().unwrap();
+    let wt = repo.create_attempt("p", id, 1, base).unwrap();
+    let g = git2::Repository::open(&wt.path).unwrap();
+    let mut index = g.index().unwrap();
+    for (p, text) in files {
+        std::fs::write(wt.path.join(p), text).unwrap();
+        index.add_path(Path::new(p)).unwrap();
+    }
+    index.write().unwrap();
+    let commit = repo.commit_attempt(&wt.path, "feat").unwrap().unwrap();
+    Request {
+        plan: "p".into(),
+        task: id.into(),
+        attempt: 1,
+        root: repo.root().to_path_buf(),
+        worktree: wt.path,
+        base,
+        commit,
+        claims: files.iter().map(|(p, _)| p.to_string()).collect(),
+        read: vec![],
+    }
+}
+
+fn at(root: &Path, commit: &str, path: &str) -> Option<String> {
+    let repo = Repo::open(root).unwrap();
+    let oid = Oid::from_str(commit).unwrap();
+    repo.file_at(oid, path)
+        .unwrap()
+        .map(|b| String::from_utf8(b).unwrap())
+}
+
+fn head_of(dir: &Path) -> Oid {
+    git2::Repository::open(dir)
+        .unwrap()
+        .head()
+        .unwrap()
+        .target()
+        .unwrap()
+}
+
+fn is_clean(dir: &Path) -> bool {
+    let repo = git2::Repository::open(dir).unwrap();
+    let mut o = git2::StatusOptions::new();
+    o.include_untracked(true);
+    repo.statuses(Some(&mut o)).unwrap().is_empty()
+}
+
+fn events(root: &Path, kind: &str) -> Vec<serde_json::Value> {
+    Store::open(root)
+        .unwrap()
+        .events_after(0, None, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| e.data)
+        .collect()
+}
+
+#[test]
+fn the_formatter_fixes_only_the_tasks_lines_and_the_rest_of_the_pipeline_judges_that_commit() {
+    let (_tmp, root) = project(FORMATTER, FORMAT);
+    let task_m = format!("{M_BASE}y = 2   \n");
+    let req = attempt(
+        &root,
+        "t",
+        &[("m.py", &task_m), ("n.py", "a = 1  \nb = 2  \n")],
+    );
+    let out = rt().block_on(pipeline().settle(&req));
+    assert!(out.passed, "{out:?}");
+
+    let fix = out.autofix.clone().expect("an autofix commit");
+    assert_eq!(fix.files, ["m.py", "n.py"]);
+    // The task's line is fixed; the pre-existing bad line of the same file is untouched.
+    assert_eq!(
+        at(&root, &fix.commit, "m.py").unwrap(),
+        "def f():   \n    return 1\ny = 2\n"
+    );
+    // A file new in the task is fixed whole.
+    assert_eq!(at(&root, &fix.commit, "n.py").unwrap(), "a = 1\nb = 2\n");
+    // The formatter rewrote other.py, which the task did not touch: restored.
+    assert_eq!(at(&root, &fix.commit, "other.py").unwrap(), "x = 1   \n");
+    assert_eq!(
+        std::fs::read_to_string(req.worktree.join("other.py")).unwrap(),
+        "x = 1   \n"
+    );
+
+    // A follow-up commit on the attempt branch, on top of the worker's, with dgov's identity.
+    let repo = git2::Repository::open(&root).unwrap();
+    let c = repo
+        .find_commit(Oid::from_str(&fix.commit).unwrap())
+        .unwrap();
+    assert_eq!(c.message().ok(), Some("dgov: autofix t"));
+    assert_eq!(c.parent_id(0).unwrap(), req.commit);
+    assert_eq!(c.author().name().ok(), Some("dgov-worker"));
+    let tip = Repo::open(&root).unwrap().attempt_tip("p", "t", 1).unwrap();
+    assert_eq!(tip.to_string(), fix.commit);
+    assert_eq!(head_of(&req.worktree), tip);
+    assert!(is_clean(&req.worktree));
+
+    // The integration candidate is built from the fixed commit.
+    let cand = out.candidate.as_deref().unwrap();
+    assert_eq!(
+        at(&root, cand, "m.py").unwrap(),
+        "def f():   \n    return 1\ny = 2\n"
+    );
+    assert_eq!(at(&root, cand, "n.py").unwrap(), "a = 1\nb = 2\n");
+
+    // The phase-completed event lists the fixed files and the commit.
+    let done = events(&root, "settlement_phase_completed");
+    let prepare = done.iter().find(|e| e["phase"] == "prepare").unwrap();
+    assert_eq!(prepare["status"], "passed");
+    assert_eq!(prepare["fixed_files"], serde_json::json!(["m.py", "n.py"]));
+    assert_eq!(prepare["autofix_commit"], fix.commit.as_str());
+    // The phases ran in order: structural, prepare, isolated.
+    let order: Vec<&str> = done.iter().filter_map(|e| e["phase"].as_str()).collect();
+    assert_eq!(
+        order[..3],
+        ["structural", "prepare", "isolated"],
+        "{order:?}"
+    );
+    // The evidence records it.
+    let evidence = serde_json::to_value(&out).unwrap();
+    assert_eq!(evidence["autofix"]["commit"], fix.commit.as_str());
+}
+
+#[test]
+fn nothing_to_fix_makes_no_commit_and_no_format_cmd_skips_the_phase() {
+    let (_tmp, root) = project(FORMATTER, FORMAT);
+    let req = attempt(&root, "t", &[("n.py", "a = 1\n")]);
+    let out = rt().block_on(pipeline().settle(&req));
+    assert!(out.passed && out.autofix.is_none(), "{out:?}");
+    assert_eq!(head_of(&req.worktree), req.commit);
+    // The formatter still rewrote other.py; it was put back.
+    assert!(is_clean(&req.worktree));
+
+    write_policy(&root, "[project]\nsource_extensions = [\".py\"]\n");
+    let req = attempt(&root, "u", &[("n.py", "a = 1   \n")]);
+    let out = rt().block_on(pipeline().settle(&req));
+    assert!(out.passed && out.autofix.is_none(), "{out:?}");
+    let done = events(&root, "settlement_phase_completed");
+    assert!(
+        done.iter()
+            .any(|e| e["phase"] == "prepare" && e["status"] == "skipped"),
+        "{done:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(req.worktree.join("n.py")).unwrap(),
+        "a = 1   \n"
+    );
+}
+
+#[test]
+fn a_failing_fixer_has_its_edits_reverted_and_warns_or_rejects_per_on_fail() {
+    // Edits every file, then fails.
+    let failing = format!("{FORMATTER}echo 'cannot format' >&2\nexit 3\n");
+    let (_tmp, root) = project(&failing, FORMAT);
+    let req = attempt(&root, "t", &[("n.py", "a = 1   \n")]);
+    let rt = rt();
+    // The default fixer only warns (the isolated checks judge the result).
+    let out = rt.block_on(pipeline().settle(&req));
+    assert!(out.passed, "{out:?}");
+    assert!(out.autofix.is_none());
+    let run = out.gates.iter().find(|g| g.gate == "format-fix").unwrap();
+    assert_eq!(run.verdict, GateVerdict::Fail);
+    assert_eq!(head_of(&req.worktree), req.commit);
+    assert!(
+        is_clean(&req.worktree),
+        "the failing fixer's edits are reverted"
+    );
+    let cand = out.candidate.as_deref().unwrap();
+    assert_eq!(at(&root, cand, "n.py").unwrap(), "a = 1   \n");
+
+    write_policy(
+        &root,
+        &format!(
+            "{FORMAT}[[settlement.phase.prepare]]\ngate = \"format-fix\"\non_fail = \"reject\"\n"
+        ),
+    );
+    let out = rt.block_on(pipeline().settle(&req));
+    assert!(!out.passed, "{out:?}");
+    assert_eq!(out.phase.as_deref(), Some("prepare"));
+    assert_eq!(out.code, "format-fix_failed");
+    assert!(out.retryable);
+    assert!(out.reason.contains("cannot format"), "{}", out.reason);
+    assert_eq!(head_of(&req.worktree), req.commit);
+    assert!(is_clean(&req.worktree));
+}
+
+#[test]
+fn a_fixer_that_times_out_is_a_verdict_the_policy_decides_not_a_crash() {
+    let slow = format!("{FORMATTER}sleep 20\n");
+    let policy = "[project]\nformat_cmd = \"sh fmt.sh {file}\"\nsource_extensions = [\".py\"]\nsettlement_timeout = 1\n[[settlement.phase.prepare]]\ngate = \"format-fix\"\non_fail = \"reject\"\n";
+    let (_tmp, root) = project(&slow, policy);
+    let req = attempt(&root, "t", &[("n.py", "a = 1   \n")]);
+    let out = rt().block_on(pipeline().settle(&req));
+    assert!(!out.passed, "{out:?}");
+    assert_eq!(out.phase.as_deref(), Some("prepare"));
+    let run = out.gates.iter().find(|g| g.gate == "format-fix").unwrap();
+    assert!(
+        matches!(run.verdict, GateVerdict::Fail | GateVerdict::Error),
+        "{run:?}"
+    );
+    assert!(run.summary.contains("timed out"), "{}", run.summary);
+    // Its edits (made before it hung) are reverted.
+    assert!(is_clean(&req.worktree));
+    assert_eq!(head_of(&req.worktree), req.commit);
+}
+
+#[test]
+fn gate_returned_fixes_apply_only_to_the_tasks_files_and_lines() {
+    let (_tmp, root) = project(FORMATTER, FORMAT);
+    let task_m = format!("{M_BASE}y = 2   \n");
+    let req = attempt(&root, "t", &[("m.py", &task_m), ("n.py", "a\n")]);
+    let changed = {
+        let repo = git2::Repository::open(&root).unwrap();
+        dgov_settlement::diff::between(&repo, req.base, req.commit).unwrap()
+    };
+    let mut session = Session::begin(&req.worktree, req.commit, &changed).unwrap();
+    let edit = |path: &str, line: u32, text: &str| TextEdit {
+        path: path.into(),
+        start_line: line,
+        end_line: line,
+        replacement: text.into(),
+    };
+    let replace = |path: &str, text: &str| {
+        Fix::ReplaceFile(FileContent {
+            path: path.into(),
+            content: text.as_bytes().to_vec(),
+        })
+    };
+    let fixes = [
+        // Line 1 predates the task (reverted), line 3 is the task's (kept).
+        Fix::Edits(vec![
+            edit("m.py", 1, "def f():\n"),
+            edit("m.py", 3, "y = 2\n"),
+        ]),
+        replace("n.py", "A\n"),
+        replace("other.py", "x = 1\n"),
+        replace("../escape.py", "boom\n"),
+        replace("/etc/passwd", "boom\n"),
+    ];
+    let effect = session.after_gate(true, &fixes).unwrap();
+    assert_eq!(effect.fixed, ["m.py", "n.py"]);
+    assert_eq!(effect.ignored.len(), 3, "{:?}", effect.ignored);
+    assert!(
+        effect
+            .ignored
+            .iter()
+            .any(|i| i.starts_with("other.py") && i.contains("not a file this task changed")),
+        "{:?}",
+        effect.ignored
+    );
+    let read = |p: &str| std::fs::read_to_string(req.worktree.join(p)).unwrap();
+    assert_eq!(read("m.py"), "def f():   \n    return 1\ny = 2\n");
+    assert_eq!(read("n.py"), "A\n");
+    assert_eq!(read("other.py"), "x = 1   \n");
+    assert!(!req.worktree.parent().unwrap().join("escape.py").exists());
+
+    // A failing gate's fixes are not applied, and its file edits are reverted to what the
+    // earlier fixers left.
+    std::fs::write(req.worktree.join("n.py"), "broken\n").unwrap();
+    let effect = session
+        .after_gate(false, &[replace("n.py", "B\n")])
+        .unwrap();
+    assert_eq!(effect.reverted, ["n.py"]);
+    assert_eq!(read("n.py"), "A\n");
+
+    let commit = session.commit("t").unwrap().unwrap();
+    let c = at(&root, &commit.to_string(), "m.py").unwrap();
+    assert_eq!(c, "def f():   \n    return 1\ny = 2\n");
+    assert!(is_clean(&req.worktree));
+}
+
+#[test]
+fn the_runner_merges_the_autofix_commit() {
+    let (_tmp, root) = project(FORMATTER, FORMAT);
+    let task = RunTask {
+        id: "fmt".into(),
+        depends_on: vec![],
+        prompt: "printf 'z = 3   \\n' >> m.py".into(),
+        files: vec!["m.py".into()],
+        commit_message: "feat: fmt".into(),
+        timeout: Some(Duration::from_secs(60)),
+        retries: 0,
+    };
+    let lock = RunLock::acquire(&root.join(".dgov")).unwrap();
+    let cfg = RunConfig {
+        root: root.clone(),
+        mode: RunMode::Fresh,
+        max_parallel: None,
+        archive: false,
+    };
+    let deps = RunDeps {
+        worker: Arc::new(CommandWorker),
+        settlement: Arc::new(GateSettlement::new(pipeline())),
+        progress: Arc::new(Silent),
+    };
+    let plan = RunPlan {
+        name: "p".into(),
+        dir: None,
+        tasks: vec![task],
+    };
+    let report = rt()
+        .block_on(dgov_runner::run(
+            plan,
+            cfg,
+            lock,
+            deps,
+            std::future::pending(),
+        ))
+        .unwrap();
+    assert_eq!(report.merged_now.len(), 1, "{report:?}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("m.py")).unwrap(),
+        format!("{M_BASE}z = 3\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("other.py")).unwrap(),
+        "x = 1   \n"
+    );
+    let subjects = Repo::open(&root).unwrap().log_subjects(5).unwrap();
+    assert!(
+        subjects.iter().any(|s| s == "dgov: autofix fmt"),
+        "{subjects:?}"
+    );
+}
