@@ -263,9 +263,9 @@ fn skip(summary: &str) -> GateReport {
 /// does not run.
 pub fn command_argv(
     config: &Config,
+    ctx: &GateContext,
     files: &[String],
     fs: &dyn targets::Fs,
-    all_files: &[String],
 ) -> Result<Vec<String>, GateReport> {
     let targeted = config.target_tests.unwrap_or(config.kind == "tests")
         && config.command.contains("{test_dir}");
@@ -277,7 +277,17 @@ pub fn command_argv(
         test_dir: &config.test_dir,
         src_dir: &config.src_dir,
     };
-    let found = targets::targets(all_files, &layout, fs);
+    // Deleted files and the old side of renames: the tests that imported them must run.
+    let removed: Vec<String> = ctx
+        .changed
+        .iter()
+        .filter_map(|f| match f.kind {
+            ChangeKind::Deleted => Some(f.path.clone()),
+            ChangeKind::Renamed => f.old_path.clone(),
+            _ => None,
+        })
+        .collect();
+    let found = targets::targets(&gated_files(ctx, &[]), &removed, &layout, fs);
     if found.is_empty() {
         return Err(skip(&format!(
             "no test targets: no changed file under `{}` and no test related to the changed files",
@@ -320,7 +330,7 @@ impl Gate for CommandGate {
             return Ok(skipped);
         }
         let files = gated_files(&ctx, &config.extensions);
-        let argv = match command_argv(&config, &files, &targets::HostFs, &gated_files(&ctx, &[])) {
+        let argv = match command_argv(&config, &ctx, &files, &targets::HostFs) {
             Ok(argv) => argv,
             Err(skipped) => return Ok(skipped),
         };

@@ -268,7 +268,14 @@ pub struct Layout<'a> {
 }
 
 /// The test targets for `changed` (changed files that still exist), see the module docs.
-pub fn targets(changed: &[String], layout: &Layout<'_>, fs: &dyn Fs) -> Vec<String> {
+/// `removed` are paths the change deleted or renamed away: their tests are looked up too (a
+/// test importing a removed module must run), but they are never targets themselves.
+pub fn targets(
+    changed: &[String],
+    removed: &[String],
+    layout: &Layout<'_>,
+    fs: &dyn Fs,
+) -> Vec<String> {
     let test_dir = norm_dir(layout.test_dir);
     let src_dir = norm_dir(layout.src_dir);
     let mut out: Vec<String> = Vec::new();
@@ -285,6 +292,7 @@ pub fn targets(changed: &[String], layout: &Layout<'_>, fs: &dyn Fs) -> Vec<Stri
     }
     let sources: Vec<&String> = changed
         .iter()
+        .chain(removed)
         .filter(|f| {
             !(is_test_name(f)
                 || (!test_dir.is_empty() && under(f, &test_dir) && lang_of(f) == Some(Lang::Rust)))
@@ -312,7 +320,10 @@ pub fn targets(changed: &[String], layout: &Layout<'_>, fs: &dyn Fs) -> Vec<Stri
     } else {
         format!("{test_dir}/test_boundaries.py")
     };
-    if !src_dir.is_empty() && changed.iter().any(|f| under(f, &src_dir)) && fs.exists(&boundary) {
+    if !src_dir.is_empty()
+        && changed.iter().chain(removed).any(|f| under(f, &src_dir))
+        && fs.exists(&boundary)
+    {
         push(boundary, &mut out);
     }
     out
@@ -523,7 +534,7 @@ mod tests {
             ),
             ("tests/helpers.py", "from dgov.settlement import settle\n"),
         ]);
-        let t = targets(&changed(&["src/dgov/settlement.py"]), &PY, &fs);
+        let t = targets(&changed(&["src/dgov/settlement.py"]), &[], &PY, &fs);
         assert_eq!(t, ["tests/sub/test_pkg.py", "tests/test_settlement.py"]);
     }
 
@@ -535,7 +546,12 @@ mod tests {
             ("tests/test_new.py", "def test_x(): pass\n"),
             ("tests/test_boundaries.py", ""),
         ]);
-        let t = targets(&changed(&["tests/test_new.py", "src/pkg/a.py"]), &PY, &fs);
+        let t = targets(
+            &changed(&["tests/test_new.py", "src/pkg/a.py"]),
+            &[],
+            &PY,
+            &fs,
+        );
         assert_eq!(
             t,
             [
@@ -546,7 +562,28 @@ mod tests {
         );
         // A change outside src_dir does not pull the boundary test in.
         let fs = MemFs::new(&[("scripts/x.py", ""), ("tests/test_boundaries.py", "")]);
-        assert!(targets(&changed(&["scripts/x.py"]), &PY, &fs).is_empty());
+        assert!(targets(&changed(&["scripts/x.py"]), &[], &PY, &fs).is_empty());
+    }
+
+    #[test]
+    fn removed_and_renamed_away_modules_still_select_their_tests() {
+        let fs = MemFs::new(&[
+            ("src/pkg/new_name.py", ""),
+            ("tests/test_old.py", "from pkg.old_name import f\n"),
+            ("tests/test_gone.py", "import pkg.gone\n"),
+        ]);
+        let t = targets(
+            &changed(&["src/pkg/new_name.py"]),
+            &changed(&[
+                "src/pkg/old_name.py",
+                "src/pkg/gone.py",
+                "tests/test_deleted.py",
+            ]),
+            &PY,
+            &fs,
+        );
+        // In the order of the sources; the deleted test file is not a target.
+        assert_eq!(t, ["tests/test_old.py", "tests/test_gone.py"]);
     }
 
     #[test]
@@ -556,7 +593,7 @@ mod tests {
             ("tests/test_a.py", "from tests.helpers import make\n"),
             ("tests/test_b.py", "import os\n"),
         ]);
-        let t = targets(&changed(&["tests/helpers.py"]), &PY, &fs);
+        let t = targets(&changed(&["tests/helpers.py"]), &[], &PY, &fs);
         assert_eq!(t, ["tests/helpers.py", "tests/test_a.py"]);
     }
 
@@ -577,15 +614,15 @@ mod tests {
             src_dir: "src",
         };
         assert_eq!(
-            targets(&changed(&["src/policy.rs"]), &l, &fs),
+            targets(&changed(&["src/policy.rs"]), &[], &l, &fs),
             ["tests/policy.rs"]
         );
         assert_eq!(
-            targets(&changed(&["src/gates/mod.rs"]), &l, &fs),
+            targets(&changed(&["src/gates/mod.rs"]), &[], &l, &fs),
             ["tests/gates.rs"]
         );
         assert_eq!(
-            targets(&changed(&["src/lib.rs"]), &l, &fs),
+            targets(&changed(&["src/lib.rs"]), &[], &l, &fs),
             ["tests/gates.rs", "tests/other.rs", "tests/policy.rs"]
         );
     }
@@ -608,11 +645,11 @@ mod tests {
             src_dir: "src",
         };
         assert_eq!(
-            targets(&changed(&["src/util/format.ts"]), &l, &fs),
+            targets(&changed(&["src/util/format.ts"]), &[], &l, &fs),
             ["test/format.spec.js", "src/util/format.test.ts"]
         );
         assert_eq!(
-            targets(&changed(&["src/util/index.ts"]), &l, &fs),
+            targets(&changed(&["src/util/index.ts"]), &[], &l, &fs),
             ["test/index.spec.js"]
         );
     }
@@ -628,8 +665,11 @@ mod tests {
             test_dir: "tests",
             src_dir: "",
         };
-        assert_eq!(targets(&changed(&["pkg/x/x.go"]), &l, &fs), ["./pkg/x"]);
-        assert!(targets(&changed(&["pkg/y/y.go"]), &l, &fs).is_empty());
+        assert_eq!(
+            targets(&changed(&["pkg/x/x.go"]), &[], &l, &fs),
+            ["./pkg/x"]
+        );
+        assert!(targets(&changed(&["pkg/y/y.go"]), &[], &l, &fs).is_empty());
     }
 
     #[test]
