@@ -324,10 +324,11 @@ pub fn command_gate_commands(config: &serde_json::Value) -> Vec<String> {
 /// rule as the `command-gate` plugin, so the grant is exactly what it will ask for).
 pub fn program_of(command: &str) -> Option<String> {
     const SHELL_CHARS: &[char] = &['|', '&', ';', '<', '>', '$', '`', '(', ')', '*', '?', '\n'];
-    if command.contains(SHELL_CHARS) {
+    let first = command.split_whitespace().next()?;
+    // Shell syntax, or `VAR=value cmd` (only a shell sets the environment like that).
+    if command.contains(SHELL_CHARS) || first.contains('=') {
         return Some("sh".into());
     }
-    let first = command.split_whitespace().next()?;
     Some(first.trim_matches(|c| c == '"' || c == '\'').to_string())
 }
 

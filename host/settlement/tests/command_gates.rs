@@ -381,3 +381,16 @@ fn lint_output_without_diagnostics_is_judged_by_exit_code() {
     assert_eq!(out.code, "lint_failed");
     assert!(out.reason.contains("linter crashed"), "{}", out.reason);
 }
+
+#[test]
+fn a_command_that_sets_environment_variables_runs_through_the_shell() {
+    // `VAR=value cmd` only works in a shell; the grant and the plugin agree on `sh`.
+    let (_tmp, root) = project("[project]\ntest_cmd = \"GREETING=hi test -n x\"\n", &[]);
+    let out = settle(&attempt(&root, "t", &[("x.txt", "x\n")]));
+    assert!(out.passed, "{out:?}");
+    assert!(
+        runs(&out, "tests")
+            .iter()
+            .all(|r| r.verdict == GateVerdict::Pass)
+    );
+}

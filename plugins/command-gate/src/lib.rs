@@ -75,7 +75,12 @@ const SHELL_CHARS: &[char] = &['|', '&', ';', '<', '>', '$', '`', '(', ')', '*',
 
 /// Whether `command` needs a shell.
 pub fn needs_shell(command: &str) -> bool {
+    // `VAR=value cmd` sets the environment: only a shell does that.
     command.contains(SHELL_CHARS)
+        || command
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.contains('='))
 }
 
 /// The program a command runs: `sh` for shell syntax, else its first word.
@@ -409,6 +414,12 @@ mod tests {
         assert_eq!(argv[0], "sh");
         assert_eq!(argv[2], r"cat 'it'\''s.py' | grep -q x");
         assert_eq!(program_of("a && b").as_deref(), Some("sh"));
+        let argv = build_argv(&cfg("RUST_LOG=debug cargo test"), &[]).unwrap();
+        assert_eq!(argv, ["sh", "-c", "RUST_LOG=debug cargo test"]);
+        assert_eq!(
+            program_of("cargo test --features=x").as_deref(),
+            Some("cargo")
+        );
     }
 
     #[test]
