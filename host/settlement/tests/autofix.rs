@@ -39,8 +39,9 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 /// The fake formatter: strips trailing blanks from the files it is given — and, like a
-/// formatter run on a whole package would, from `other.py`, which no task touches.
-const FORMATTER: &str = "sed -i 's/[ ]*$//' \"$@\" other.py\n";
+/// formatter run on a whole package would, from `other.py`, which no task touches — and
+/// leaves a stray file behind.
+const FORMATTER: &str = "sed -i 's/[ ]*$//' \"$@\" other.py\necho junk > fixer-junk.txt\n";
 
 /// `m.py` has a badly formatted line (trailing blanks) from before any task.
 const M_BASE: &str = "def f():   \n    return 1\n";
@@ -161,6 +162,9 @@ fn the_formatter_fixes_only_the_tasks_lines_and_the_rest_of_the_pipeline_judges_
         std::fs::read_to_string(req.worktree.join("other.py")).unwrap(),
         "x = 1   \n"
     );
+    // The file it created is removed, and not committed.
+    assert!(!req.worktree.join("fixer-junk.txt").exists());
+    assert_eq!(at(&root, &fix.commit, "fixer-junk.txt"), None);
 
     // A follow-up commit on the attempt branch, on top of the worker's, with dgov's identity.
     let repo = git2::Repository::open(&root).unwrap();
@@ -199,6 +203,16 @@ fn the_formatter_fixes_only_the_tasks_lines_and_the_rest_of_the_pipeline_judges_
     // The evidence records it.
     let evidence = serde_json::to_value(&out).unwrap();
     assert_eq!(evidence["autofix"]["commit"], fix.commit.as_str());
+
+    // A re-settlement (the runner passes the branch tip) finds nothing more to fix.
+    let again = Request {
+        commit: tip,
+        ..req.clone()
+    };
+    let out = rt().block_on(pipeline().settle(&again));
+    assert!(out.passed && out.autofix.is_none(), "{out:?}");
+    assert_eq!(head_of(&req.worktree), tip);
+    assert!(is_clean(&req.worktree));
 }
 
 #[test]
