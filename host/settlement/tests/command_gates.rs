@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use dgov_git::Repo;
 use dgov_plugin_host::bindings::Severity;
 use dgov_plugin_host::{Runtime, RuntimeConfig};
-use dgov_settlement::{GateRun, GateVerdict, Gates, Outcome, Pipeline, Request};
+use dgov_settlement::{GateRun, GateVerdict, Gates, Outcome, PhaseName, Pipeline, Request};
 
 fn pipeline() -> Arc<Pipeline> {
     static P: OnceLock<Arc<Pipeline>> = OnceLock::new();
@@ -393,4 +393,68 @@ fn a_command_that_sets_environment_variables_runs_through_the_shell() {
             .iter()
             .all(|r| r.verdict == GateVerdict::Pass)
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// policy
+
+fn policy(project: &str) -> dgov_settlement::Policy {
+    let (_tmp, root) = project_files(project);
+    dgov_settlement::policy::load(&root).unwrap().0
+}
+
+fn project_files(project: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), &[(".dgov/project.toml", project)]);
+    let root = tmp.path().to_path_buf();
+    (tmp, root)
+}
+
+fn gate_names(p: &dgov_settlement::Policy, phase: PhaseName) -> Vec<String> {
+    p.gates(phase).iter().map(|g| g.gate.clone()).collect()
+}
+
+#[test]
+fn defaults_put_setup_first_and_review_hooks_after_scope_only_when_set() {
+    let p = policy("[project]\ntest_cmd = \"true\"\n");
+    assert_eq!(gate_names(&p, PhaseName::Structural), ["scope"]);
+    assert!(!gate_names(&p, PhaseName::Isolated).contains(&"setup".to_string()));
+
+    let p = policy(
+        "[project]\ntest_cmd = \"true\"\nsetup_cmd = \"make deps\"\nsettlement_timeout = 60\nreview_hooks = [\"a {file}\", \"sh -c 'b'\"]\n",
+    );
+    assert_eq!(
+        gate_names(&p, PhaseName::Structural),
+        ["scope", "review-hooks"]
+    );
+    assert_eq!(gate_names(&p, PhaseName::Isolated), ["setup", "tests"]);
+    assert_eq!(
+        gate_names(&p, PhaseName::Candidate)[..2],
+        ["setup", "tests"]
+    );
+    let setup = &p.gates(PhaseName::Isolated)[0];
+    assert_eq!(setup.config["timeout_s"], 300, "not settlement_timeout");
+    assert_eq!(p.gates(PhaseName::Isolated)[1].config["timeout_s"], 60);
+    let hooks = &p.gates(PhaseName::Structural)[1];
+    assert_eq!(hooks.config["kind"], "review_hooks");
+    assert_eq!(
+        hooks.config["hooks"],
+        serde_json::json!(["a {file}", "sh -c 'b'"])
+    );
+    assert_eq!(hooks.config["timeout_s"], 30);
+}
+
+#[test]
+fn an_entry_timeout_on_a_command_gate_is_the_command_timeout() {
+    let p = policy(
+        "[project]\nsetup_cmd = \"make deps\"\n[[settlement.phase.isolated]]\ngate = \"setup\"\ntimeout_s = 900\n[[settlement.phase.isolated]]\ngate = \"review-hooks\"\nconfig = { hooks = [\"x\"] }\n",
+    );
+    let setup = &p.gates(PhaseName::Isolated)[0];
+    assert_eq!(setup.config["timeout_s"], 900);
+    assert_eq!(
+        setup.timeout_s, None,
+        "the deadline follows the command timeout"
+    );
+    let hooks = &p.gates(PhaseName::Isolated)[1];
+    assert_eq!(hooks.config["hooks"], serde_json::json!(["x"]));
 }
