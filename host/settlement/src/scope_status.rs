@@ -234,6 +234,23 @@ mod tests {
     }
 
     #[test]
+    fn the_record_survives_a_cached_verdict() {
+        // The cache stores the whole report; a cached scope verdict keeps its record.
+        let dir = tempfile::tempdir().unwrap();
+        let metrics = json!({"actual_files": ["a.rs"], "blocking_failure": null}).to_string();
+        let report = dgov_plugin_host::bindings::GateReport {
+            verdict: dgov_plugin_host::bindings::Verdict::Pass,
+            summary: "1 file(s) within scope".into(),
+            findings: vec![],
+            fixes: vec![],
+            metrics_json: Some(metrics.clone()),
+        };
+        crate::cache::put(dir.path(), "key", &report);
+        let back = crate::cache::get(dir.path(), "key").expect("cached");
+        assert_eq!(back.metrics_json.as_deref(), Some(metrics.as_str()));
+    }
+
+    #[test]
     fn a_record_from_metrics_tolerates_missing_fields_and_is_normalized() {
         let mut r: ScopeRecord = serde_json::from_value(json!({
             "actual_files": ["b", "a", "a"],
