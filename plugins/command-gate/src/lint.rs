@@ -3,7 +3,12 @@
 //! A failing lint command's output is parsed for diagnostics in the common forms:
 //! - `path:line[:col]: message` — ruff `--output-format=concise`, eslint `-f unix`,
 //!   golangci-lint, mypy, rustc/clippy `--message-format=short`, flake8, pylint `--output-format=parseable`;
-//! - a header line followed by `--> path:line:col` — rustc/clippy's and ruff's full format.
+//! - a header line followed by `--> path:line:col` — rustc/clippy's and ruff's full format;
+//! - JSON: ruff `--output-format=json` (`[{filename, location: {row, column}, code,
+//!   message}]`) and eslint `-f json` (`[{filePath, messages: [{line, column, ruleId,
+//!   message}]}]`).
+//!
+//! Notes and help lines (`path:line: note: …`) are context, not diagnostics.
 //!
 //! A diagnostic is *attributable* (blocking) when its file is one the change added, or its
 //! line is among the lines the change added or modified. Anything else (another line, an
@@ -94,8 +99,66 @@ fn header(line: &str) -> bool {
         && !t.starts_with(|c: char| c.is_ascii_digit())
 }
 
+/// Diagnostics of a JSON report (ruff or eslint), when `output` is one.
+fn parse_json(output: &str) -> Option<Vec<Diagnostic>> {
+    let t = output.trim();
+    if !t.starts_with('[') {
+        return None;
+    }
+    let items: Vec<serde_json::Value> = serde_json::from_str(t).ok()?;
+    let text = |v: Option<&serde_json::Value>| v.and_then(|x| x.as_str()).unwrap_or("").to_owned();
+    let num = |v: Option<&serde_json::Value>| v.and_then(|x| x.as_u64()).map(|n| n as u32);
+    let mut out = Vec::new();
+    for item in &items {
+        if let Some(messages) = item.get("messages").and_then(|m| m.as_array()) {
+            // eslint: one entry per file.
+            let path = text(item.get("filePath"));
+            for m in messages {
+                let Some(line) = num(m.get("line")) else {
+                    continue;
+                };
+                let rule = text(m.get("ruleId"));
+                let msg = text(m.get("message"));
+                out.push(Diagnostic {
+                    path: path.clone(),
+                    line,
+                    column: num(m.get("column")),
+                    message: if rule.is_empty() {
+                        msg
+                    } else {
+                        format!("{rule} {msg}")
+                    },
+                });
+            }
+        } else if let Some(loc) = item.get("location") {
+            // ruff: one entry per diagnostic.
+            let Some(line) = num(loc.get("row")) else {
+                continue;
+            };
+            out.push(Diagnostic {
+                path: text(item.get("filename")),
+                line,
+                column: num(loc.get("column")),
+                message: format!("{} {}", text(item.get("code")), text(item.get("message")))
+                    .trim()
+                    .to_owned(),
+            });
+        }
+    }
+    Some(out)
+}
+
+/// Whether a parsed message is context for another diagnostic rather than one itself.
+fn is_context(message: &str) -> bool {
+    let m = message.trim_start();
+    m.starts_with("note:") || m.starts_with("help:")
+}
+
 /// Every diagnostic found in `output`, in order.
 pub fn parse(output: &str) -> Vec<Diagnostic> {
+    if let Some(diags) = parse_json(output) {
+        return diags;
+    }
     let mut out = Vec::new();
     let mut last_header: Option<&str> = None;
     for line in output.lines() {
@@ -108,7 +171,9 @@ pub fn parse(output: &str) -> Vec<Diagnostic> {
             });
             last_header = None;
         } else if let Some(d) = parse_colon_form(line) {
-            out.push(d);
+            if !is_context(&d.message) {
+                out.push(d);
+            }
             last_header = None;
         } else if header(line) {
             last_header = Some(line);
@@ -262,6 +327,29 @@ warning: `demo` (lib) generated 1 warning
         assert_eq!(d[0].message, "warning: unused variable: `x`");
         assert_eq!(d[1].message, "error[E0308]: mismatched types");
         assert_eq!(d[1].line, 10);
+    }
+
+    #[test]
+    fn parses_ruff_and_eslint_json_and_skips_notes() {
+        let ruff = r#"[{"code": "F401", "message": "`os` imported but unused",
+            "filename": "/abs/a.py", "location": {"row": 1, "column": 8},
+            "end_location": {"row": 1, "column": 10}}]"#;
+        let d = parse(ruff);
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].path.as_str(), d[0].line, d[0].column),
+            ("/abs/a.py", 1, Some(8))
+        );
+        assert_eq!(d[0].message, "F401 `os` imported but unused");
+        let eslint = r#"[{"filePath": "/r/web/x.js", "messages": [
+            {"ruleId": "no-unused-vars", "line": 3, "column": 5, "message": "'y' is unused"},
+            {"ruleId": null, "message": "Parsing error without a line"}]}]"#;
+        let d = parse(eslint);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].message, "no-unused-vars 'y' is unused");
+        assert_eq!(d[0].line, 3);
+        let mypy = "m.py:3: error: Bad  [x]\nm.py:3: note: See https://example\n";
+        assert_eq!(parse(mypy).len(), 1);
     }
 
     #[test]
