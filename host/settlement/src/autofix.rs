@@ -425,12 +425,15 @@ impl Session {
         for path in touched {
             let disk = self.disk(&path);
             let before = self.kept.get(&path).cloned();
-            let unchanged = match &before {
-                Some(k) => disk.as_ref() == Some(k),
-                None => disk.is_some() && disk == committed(&repo, self.commit, &path)?,
-            };
-            if unchanged {
-                continue;
+            match &before {
+                Some(k) if disk.as_ref() == Some(k) => continue,
+                // Same content but still dirty (e.g. a changed file mode): put it back
+                // quietly, so the commit carries nothing but kept fixes.
+                None if disk.is_some() && disk == committed(&repo, self.commit, &path)? => {
+                    restore.push(path);
+                    continue;
+                }
+                _ => {}
             }
             let keep = accepted && self.task.contains_key(&path);
             match (keep, disk) {

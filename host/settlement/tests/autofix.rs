@@ -40,8 +40,9 @@ fn rt() -> tokio::runtime::Runtime {
 
 /// The fake formatter: strips trailing blanks from the files it is given — and, like a
 /// formatter run on a whole package would, from `other.py`, which no task touches — and
-/// leaves a stray file behind.
-const FORMATTER: &str = "sed -i 's/[ ]*$//' \"$@\" other.py\necho junk > fixer-junk.txt\n";
+/// leaves a stray file behind and makes itself executable.
+const FORMATTER: &str =
+    "sed -i 's/[ ]*$//' \"$@\" other.py\necho junk > fixer-junk.txt\nchmod +x fmt.sh\n";
 
 /// `m.py` has a badly formatted line (trailing blanks) from before any task.
 const M_BASE: &str = "def f():   \n    return 1\n";
@@ -173,6 +174,13 @@ fn the_formatter_fixes_only_the_tasks_lines_and_the_rest_of_the_pipeline_judges_
         .unwrap();
     assert_eq!(c.message().ok(), Some("dgov: autofix t"));
     assert_eq!(c.parent_id(0).unwrap(), req.commit);
+    // It carries the kept fixes and nothing else (no stray file, no mode change).
+    let committed: Vec<String> = dgov_settlement::diff::between(&repo, req.commit, c.id())
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(committed, ["m.py", "n.py"]);
     assert_eq!(c.author().name().ok(), Some("dgov-worker"));
     let tip = Repo::open(&root).unwrap().attempt_tip("p", "t", 1).unwrap();
     assert_eq!(tip.to_string(), fix.commit);
