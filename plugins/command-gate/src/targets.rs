@@ -451,6 +451,7 @@ pub fn test_argv(command: &str, targets: &[String], files: &[String]) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dgov_sdk::gate::*;
     use std::collections::BTreeMap;
 
     struct MemFs(BTreeMap<String, String>);
@@ -695,6 +696,77 @@ mod tests {
             ["runner", "--path=tests/test_a.py"]
         );
         assert_eq!(test_argv("lint {file} {test_dir}", &t, &[]), None);
+    }
+
+    fn ctx(changed: &[(&str, ChangeKind, Option<&str>)]) -> GateContext {
+        GateContext {
+            task: "t".into(),
+            phase: Phase::Isolated,
+            revs: dgov_sdk::types::Revs {
+                base: "a".into(),
+                head: "b".into(),
+                target: None,
+            },
+            changed: changed
+                .iter()
+                .map(|(p, kind, old)| ChangedFile {
+                    path: (*p).into(),
+                    kind: *kind,
+                    old_path: old.map(str::to_string),
+                    added_lines: vec![],
+                })
+                .collect(),
+            claims: Claims {
+                create: vec![],
+                edit: vec![],
+                delete: vec![],
+                touch: vec![],
+                read: vec![],
+                enforced: false,
+            },
+            config_json: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn the_tests_gate_targets_only_with_the_placeholder_and_skips_without_targets() {
+        let fs = MemFs::new(&[
+            ("src/pkg/new.py", ""),
+            ("tests/test_old.py", "from pkg.old import f\n"),
+        ]);
+        let config = |command: &str| crate::Config {
+            kind: "tests".into(),
+            command: command.into(),
+            test_dir: "tests/".into(),
+            src_dir: "src/".into(),
+            ..crate::Config::default()
+        };
+        let renamed = ctx(&[(
+            "src/pkg/new.py",
+            ChangeKind::Renamed,
+            Some("src/pkg/old.py"),
+        )]);
+        // A literal command runs as written, whatever changed.
+        let argv = crate::command_argv(&config("pytest -q"), &renamed, &[], &fs).unwrap();
+        assert_eq!(argv, ["pytest", "-q"]);
+        // With the placeholder: the test of the renamed-away module.
+        let argv = crate::command_argv(&config("pytest {test_dir}"), &renamed, &[], &fs).unwrap();
+        assert_eq!(argv, ["pytest", "tests/test_old.py"]);
+        // Turned off: the directory itself.
+        let mut off = config("pytest {test_dir}");
+        off.target_tests = Some(false);
+        let argv = crate::command_argv(&off, &renamed, &[], &fs).unwrap();
+        assert_eq!(argv, ["pytest", "tests/"]);
+        // Nothing related: skipped, saying why.
+        let docs = ctx(&[("docs/x.md", ChangeKind::Added, None)]);
+        let skipped =
+            crate::command_argv(&config("pytest {test_dir}"), &docs, &[], &fs).unwrap_err();
+        assert_eq!(skipped.verdict, Verdict::Skip);
+        assert!(
+            skipped.summary.contains("no test targets"),
+            "{}",
+            skipped.summary
+        );
     }
 
     #[test]
