@@ -36,6 +36,8 @@
 //! # Layout
 //! - [`policy`] — `[settlement]`: phases, gates, on_fail / on_error, defaults.
 //! - [`gates`] — resolving and running one gate; grants; error verdicts.
+//! - `baseline_run` — what the host adds to a gate's config: the baseline revision's findings
+//!   (type check: only new diagnostics fail), the coverage baseline and report path.
 //! - [`autofix`] — the prepare phase: fixers scoped to the task's lines, the follow-up commit.
 //! - [`pipeline`] — the phases, events and the outcome.
 //! - `settle` — the runner hook. [`diff`] — changed files with added lines.
