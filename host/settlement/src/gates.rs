@@ -152,7 +152,7 @@ impl Gates {
         };
         if !path.is_file() {
             return Err(format!(
-                "gate `{gate}`: no such plugin ({} does not exist); built-ins are scope, lint, format, typecheck, tests, coverage, semantic, command, lint-fix, format-fix",
+                "gate `{gate}`: no such plugin ({} does not exist); built-ins are scope, review-hooks, lint-fix, format-fix, setup, lint, format, typecheck, tests, coverage, semantic, sentrux, command",
                 path.display()
             ));
         }

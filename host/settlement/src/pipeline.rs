@@ -543,28 +543,11 @@ impl Pipeline {
     /// on the user's own uncommitted work, which settlement must never rewrite (there is no
     /// commit to scope the fixes against or to restore from).
     pub async fn preflight(&self, root: &Path) -> Result<Outcome, String> {
-        self.local(root, &[PhaseName::Structural, PhaseName::Isolated], None)
+        self.local(root, &[PhaseName::Structural, PhaseName::Isolated])
             .await
     }
 
-    /// `dgov scope status`: the structural review of the working tree's changes against
-    /// `claims` (empty = claims not enforced) and read-only `read` claims.
-    pub async fn scope_status(
-        &self,
-        root: &Path,
-        claims: Vec<String>,
-        read: Vec<String>,
-    ) -> Result<Outcome, String> {
-        self.local(root, &[PhaseName::Structural], Some((claims, read)))
-            .await
-    }
-
-    async fn local(
-        &self,
-        root: &Path,
-        phases: &[PhaseName],
-        claims: Option<(Vec<String>, Vec<String>)>,
-    ) -> Result<Outcome, String> {
+    async fn local(&self, root: &Path, phases: &[PhaseName]) -> Result<Outcome, String> {
         let (policy, plugins) = load_policy(root)?;
         let (head, changed) = {
             let repo = Repo::open(root).map_err(git_err)?;
@@ -581,8 +564,6 @@ impl Pipeline {
             task: String::new(),
             attempt: 0,
         };
-        let (edit, read) = claims.unwrap_or_default();
-        let enforced = !edit.is_empty();
         let ctx = GateContext {
             task: "preflight".into(),
             phase: Phase::Preflight,
@@ -594,11 +575,11 @@ impl Pipeline {
             changed,
             claims: Claims {
                 create: vec![],
-                edit,
+                edit: vec![],
                 delete: vec![],
                 touch: vec![],
-                read,
-                enforced,
+                read: vec![],
+                enforced: false,
             },
             config_json: "{}".into(),
         };
