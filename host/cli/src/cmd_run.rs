@@ -269,6 +269,8 @@ pub fn to_run_plan(plan: &dgov_plan::CompiledPlan, dir: &Path) -> RunPlan {
                 depends_on: t.depends_on.clone(),
                 prompt: t.prompt.clone(),
                 files: t.files.writes().cloned().collect(),
+                read: t.files.read.clone(),
+                test_cmd: Some(t.test_cmd.clone()).filter(|c| !c.trim().is_empty()),
                 commit_message: t.effective_commit_message(),
                 timeout: Some(Duration::from_secs(t.effective_timeout_s())),
                 retries: plan.retries_for(t),

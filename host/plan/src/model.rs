@@ -107,7 +107,8 @@ pub struct CompiledTask {
     pub retries: Option<u32>,
     /// Tool-call budget override for the worker.
     pub iteration_budget: Option<u64>,
-    /// Overrides the project test command in settlement gates; empty = project default.
+    /// The task's own test command: settlement runs it before the project's `test_cmd`
+    /// (literally, or targeted when it has `{test_dir}`); empty = none.
     pub test_cmd: String,
     /// SOP names pinned by the author (replace the automatic selection).
     pub sop_mapping: Vec<String>,

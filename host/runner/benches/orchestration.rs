@@ -53,6 +53,8 @@ fn one(cap: Option<usize>, tree_files: usize) -> (f64, f64, usize) {
                 depends_on: vec![],
                 prompt: String::new(),
                 files: vec![format!("out/t{i:03}.txt")],
+                read: Vec::new(),
+                test_cmd: None,
                 commit_message: format!("feat: t{i:03}"),
                 timeout: None,
                 retries: 0,

@@ -24,6 +24,12 @@ pub struct RunTask {
     pub prompt: String,
     /// Paths the task may write (create, edit, delete, touch claims).
     pub files: Vec<String>,
+    /// Paths the task may only read (`files.read`): settlement tells a change there apart
+    /// from an unclaimed one (`read_scope_violation`, which a retry can fix by reverting).
+    pub read: Vec<String>,
+    /// The task's own test command (the plan's `test_cmd`), which settlement runs before the
+    /// project's.
+    pub test_cmd: Option<String>,
     /// Commit message of the landed change; empty means `feat: completed <id>`.
     pub commit_message: String,
     /// Wall-clock limit of one attempt (`None` = no limit).

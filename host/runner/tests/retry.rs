@@ -32,6 +32,8 @@ fn plan(ids: &[&str]) -> RunPlan {
                 depends_on: vec![],
                 prompt: String::new(),
                 files: vec![format!("{id}.txt")],
+                read: Vec::new(),
+                test_cmd: None,
                 commit_message: format!("feat: {id}"),
                 timeout: None,
                 retries: 0,

@@ -25,6 +25,8 @@ fn task(id: &str, deps: &[&str], files: &[&str]) -> RunTask {
         depends_on: deps.iter().map(|s| s.to_string()).collect(),
         prompt: String::new(),
         files: files.iter().map(|s| s.to_string()).collect(),
+        read: Vec::new(),
+        test_cmd: None,
         commit_message: format!("feat: {id}"),
         timeout: None,
         retries: 0,

@@ -87,7 +87,7 @@ impl Settlement for GateSettlement {
                 base,
                 commit,
                 claims: ctx.task.files.clone(),
-                read: Vec::new(),
+                read: ctx.task.read.clone(),
             };
             let _guard = serial.lock().await;
             let out = pipeline.settle(&req).await;

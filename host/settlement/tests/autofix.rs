@@ -379,6 +379,8 @@ fn the_runner_merges_the_autofix_commit() {
         depends_on: vec![],
         prompt: "printf 'z = 3   \\n' >> m.py".into(),
         files: vec!["m.py".into()],
+        read: Vec::new(),
+        test_cmd: None,
         commit_message: "feat: fmt".into(),
         timeout: Some(Duration::from_secs(60)),
         retries: 0,

@@ -77,6 +77,8 @@ fn task(id: &str, files: &[&str], prompt: &str) -> RunTask {
         depends_on: vec![],
         prompt: prompt.into(),
         files: files.iter().map(|s| s.to_string()).collect(),
+        read: Vec::new(),
+        test_cmd: None,
         commit_message: format!("feat: {id}"),
         timeout: Some(Duration::from_secs(60)),
         retries: 0,
@@ -467,4 +469,25 @@ fn a_failing_test_verdict_is_retried_in_place_and_the_fix_lands_on_top_of_the_ke
         serde_json::from_str(&std::fs::read_to_string(evidence).unwrap()).unwrap();
     assert_eq!(outcome["passed"], false);
     assert_eq!(outcome["phase"], "isolated");
+}
+
+#[test]
+fn writing_a_read_claimed_file_is_a_read_scope_violation_retried_in_place_not_a_terminal_one() {
+    let (_tmp, root) = project(&[("b.txt", "context\n")]);
+    let mut t = task("t", &["a.txt"], "echo a > a.txt; echo oops >> b.txt");
+    t.read = vec!["b.txt".into()];
+    let report = rt().block_on(run(&root, vec![t], RunMode::Fresh, Arc::new(CommandWorker)));
+    assert!(report.merged_now.is_empty(), "{report:?}");
+    let (st, err) = state(&root, "t");
+    assert_eq!(st, "failed");
+    assert!(err.contains("read_scope_violation"), "{err}");
+    // Unlike an unclaimed write, a read-claimed one is retryable: the retry continues the
+    // work and only has to revert b.txt (this worker does not, so it fails again).
+    let retry = events(&root, "retry");
+    assert_eq!(retry.len(), 1, "{retry:?}");
+    assert_eq!(retry[0]["in_place"], true);
+    assert_eq!(
+        std::fs::read_to_string(root.join("b.txt")).unwrap(),
+        "context\n"
+    );
 }

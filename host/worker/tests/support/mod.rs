@@ -333,6 +333,8 @@ pub fn run_plan(plan: &dgov_plan::CompiledPlan, dir: &Path) -> dgov_runner::RunP
                 depends_on: t.depends_on.clone(),
                 prompt: t.prompt.clone(),
                 files: t.files.writes().cloned().collect(),
+                read: Vec::new(),
+                test_cmd: None,
                 commit_message: t.effective_commit_message(),
                 timeout: Some(Duration::from_secs(120)),
                 retries: 2,
