@@ -39,4 +39,6 @@ pub use facts::{
     SymbolKind, SyntaxError,
 };
 #[cfg(feature = "parse")]
-pub use parse::{MAX_MATCHES, ParseError, parse_as, parse_file, parse_pair, query};
+pub use parse::{
+    MAX_MATCHES, ParseError, SymbolsDoc, parse_as, parse_file, parse_pair, parse_symbols, query,
+};

@@ -7,6 +7,7 @@
 
 mod imports;
 mod lang;
+mod outline;
 mod query;
 mod symbols;
 mod tokens;
@@ -15,6 +16,7 @@ use std::cell::RefCell;
 
 use tree_sitter::{Node, Parser, TreeCursor};
 
+pub use outline::{SymbolsDoc, parse_symbols};
 pub use query::{MAX_MATCHES, query};
 
 use crate::facts::{FileFacts, Fingerprint, FunctionFacts, ImportFacts, Language, SyntaxError};

@@ -6,10 +6,19 @@ use tree_sitter::Node;
 use super::{end_line_of, lang, line_of, text, tokens};
 use crate::facts::{Language, SymbolFacts, SymbolKind};
 
-/// Where symbols go, with the function-body digests the walk already computed.
+/// How a symbol's body hash and calls are computed.
+#[derive(Clone, Copy)]
+pub(super) enum Digests<'c> {
+    /// From the function-body digests the full facts walk already computed.
+    Cached(&'c tokens::DigestCache),
+    /// Directly, for the symbols-only path (no full walk ran); same results.
+    Direct(Language),
+}
+
+/// Where symbols go, with how to digest them.
 struct Out<'c> {
     symbols: Vec<SymbolFacts>,
-    cache: &'c tokens::DigestCache,
+    digests: Digests<'c>,
 }
 
 pub(super) fn extract(
@@ -20,18 +29,43 @@ pub(super) fn extract(
 ) -> Vec<SymbolFacts> {
     let mut out = Out {
         symbols: Vec::new(),
-        cache,
+        digests: Digests::Cached(cache),
     };
     let mut cursor = root.walk();
     for node in root.named_children(&mut cursor) {
-        match language {
-            Language::Rust => rust_item(node, src, "", 0, &mut out),
-            Language::Python => python_item(node, node, src, &mut out),
-            Language::Go => go_item(node, src, &mut out),
-            _ => js_item(language, node, node, src, false, &mut out),
-        }
+        item(language, node, src, &mut out);
     }
     out.symbols
+}
+
+/// Symbols of the top-level items of `root`, each item with the number of symbols it
+/// defines (in order), without the full facts walk: what the semantic gate needs.
+pub(super) fn extract_outlined<'t>(
+    language: Language,
+    root: Node<'t>,
+    src: &[u8],
+) -> (Vec<SymbolFacts>, Vec<(Node<'t>, usize)>) {
+    let mut out = Out {
+        symbols: Vec::new(),
+        digests: Digests::Direct(language),
+    };
+    let mut items = Vec::new();
+    let mut cursor = root.walk();
+    for node in root.named_children(&mut cursor) {
+        let before = out.symbols.len();
+        item(language, node, src, &mut out);
+        items.push((node, out.symbols.len() - before));
+    }
+    (out.symbols, items)
+}
+
+fn item(language: Language, node: Node<'_>, src: &[u8], out: &mut Out<'_>) {
+    match language {
+        Language::Rust => rust_item(node, src, "", 0, out),
+        Language::Python => python_item(node, node, src, out),
+        Language::Go => go_item(node, src, out),
+        _ => js_item(language, node, node, src, false, out),
+    }
 }
 
 struct Def<'t> {
@@ -51,7 +85,10 @@ fn push(language: Language, def: Def<'_>, src: &[u8], out: &mut Out<'_>) {
         .next()
         .unwrap_or(&def.name)
         .to_string();
-    let (body_hash, calls) = tokens::digest(def.outer, src, out.cache);
+    let (body_hash, calls) = match out.digests {
+        Digests::Cached(cache) => tokens::digest(def.outer, src, cache),
+        Digests::Direct(language) => tokens::digest_direct(language, def.outer, src),
+    };
     out.symbols.push(SymbolFacts {
         signature: def
             .callable

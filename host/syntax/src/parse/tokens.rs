@@ -7,7 +7,7 @@
 use tree_sitter::Node;
 
 use super::{preorder, text};
-use crate::facts::Fingerprint;
+use crate::facts::{Fingerprint, Language};
 
 pub(super) fn is_comment(kind: &str) -> bool {
     kind.contains("comment")
@@ -62,6 +62,120 @@ pub(super) fn digest(root: Node<'_>, src: &[u8], cache: &DigestCache) -> (String
     });
     calls.sort();
     calls.dedup();
+    (fp.hex(), calls)
+}
+
+/// What [`digest`] gives for a symbol's `root` when the cache holds the body of every function
+/// the full facts walk finds, computed without that walk: the walk visits named nodes only,
+/// to depth [`MAX_DEPTH`](super::MAX_DEPTH), and a function body it visits contributes its own
+/// fingerprint (depth-capped like the complexity walk) as one token.
+pub(super) fn digest_direct(
+    language: Language,
+    root: Node<'_>,
+    src: &[u8],
+) -> (String, Vec<String>) {
+    // Where the full walk would be at `root`: its depth, and whether every ancestor is named.
+    let mut depth = 0usize;
+    let mut reachable = root.is_named();
+    let mut up = root.parent();
+    while let Some(p) = up {
+        depth += 1;
+        reachable &= p.is_named();
+        up = p.parent();
+    }
+    let mut fp = Fingerprint::default();
+    let mut calls = Vec::new();
+    // Per level of the walk below `root`: (visited by the full walk, body id of a function).
+    let mut stack: Vec<(bool, Option<usize>)> = Vec::new();
+    let mut cursor = root.walk();
+    'outer: loop {
+        let node = cursor.node();
+        let (parent_reachable, parent_body) = stack.last().copied().unwrap_or((true, None));
+        let level = depth + stack.len();
+        let mut descend = false;
+        let mut frame = (false, None);
+        if parent_body == Some(node.id()) {
+            let (hash, body_calls) = body_digest(node, src);
+            fp.token(hash.as_bytes());
+            calls.extend(body_calls);
+        } else {
+            let kind = node.kind();
+            if !is_comment(kind) {
+                calls.extend(super::lang::call_name(node, kind, src));
+                if is_atomic(node, kind) {
+                    fp.token(src.get(node.byte_range()).unwrap_or_default());
+                } else {
+                    let visited = (if stack.is_empty() {
+                        reachable
+                    } else {
+                        parent_reachable
+                    }) && node.is_named()
+                        && level <= super::MAX_DEPTH;
+                    let body = if visited
+                        && super::lang::function_def(language, node, kind, src).is_some()
+                    {
+                        node.child_by_field_name("body")
+                            .map(|b| b.id())
+                            .filter(|&b| b != node.id())
+                    } else {
+                        None
+                    };
+                    frame = (visited, body);
+                    descend = true;
+                }
+            }
+        }
+        if descend && cursor.goto_first_child() {
+            stack.push(frame);
+            continue;
+        }
+        loop {
+            if stack.is_empty() {
+                break 'outer;
+            }
+            if cursor.goto_next_sibling() {
+                continue 'outer;
+            }
+            cursor.goto_parent();
+            stack.pop();
+        }
+    }
+    calls.sort();
+    calls.dedup();
+    (fp.hex(), calls)
+}
+
+/// Fingerprint and calls of a function body as the complexity walk computes them: every
+/// token to depth [`MAX_DEPTH`](super::MAX_DEPTH) below the body, comments skipped.
+fn body_digest(body: Node<'_>, src: &[u8]) -> (String, Vec<String>) {
+    let mut fp = Fingerprint::default();
+    let mut calls = Vec::new();
+    let mut cursor = body.walk();
+    'outer: loop {
+        let node = cursor.node();
+        let kind = node.kind();
+        let mut descend = false;
+        if !is_comment(kind) {
+            calls.extend(super::lang::call_name(node, kind, src));
+            if is_atomic(node, kind) {
+                fp.token(src.get(node.byte_range()).unwrap_or_default());
+            } else {
+                descend = (cursor.depth() as usize) < super::MAX_DEPTH;
+            }
+        }
+        if descend && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.depth() == 0 {
+                break 'outer;
+            }
+            if cursor.goto_next_sibling() {
+                continue 'outer;
+            }
+            cursor.goto_parent();
+        }
+    }
     (fp.hex(), calls)
 }
 

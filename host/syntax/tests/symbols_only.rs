@@ -1,0 +1,137 @@
+//! The symbols-only path (`parse_symbols`, `SymbolsDoc`) gives exactly the symbols, syntax
+//! errors and line counts of the full `parse_file`, and re-extracting an edited version from
+//! its base gives exactly what a fresh parse of that version gives.
+
+use dgov_syntax::{FileFacts, SymbolsDoc, parse_file, parse_symbols};
+use proptest::prelude::*;
+
+const SAMPLES: [(&str, &str); 6] = [
+    ("s.py", include_str!("fixtures/sample.py")),
+    ("s.rs", include_str!("fixtures/sample.rs")),
+    ("s.ts", include_str!("fixtures/sample.ts")),
+    ("s.tsx", include_str!("fixtures/sample.ts")),
+    ("s.js", include_str!("fixtures/sample.js")),
+    ("s.go", include_str!("fixtures/sample.go")),
+];
+
+fn symbols_of_full(path: &str, src: &[u8]) -> FileFacts {
+    let full = parse_file(path, src).unwrap();
+    FileFacts {
+        language: full.language,
+        lines: full.lines,
+        symbols: full.symbols,
+        syntax_errors: full.syntax_errors,
+        ..FileFacts::default()
+    }
+}
+
+fn assert_edit_matches(path: &str, before: &str, after: &str) {
+    let base = SymbolsDoc::parse(path, before.as_bytes()).unwrap();
+    let edited = base
+        .edited(path, before.as_bytes(), after.as_bytes())
+        .unwrap();
+    let fresh = SymbolsDoc::parse(path, after.as_bytes()).unwrap();
+    assert_eq!(edited, fresh, "{path} after:\n{after}");
+    assert_eq!(edited.facts, symbols_of_full(path, after.as_bytes()));
+}
+
+#[test]
+fn symbols_only_parse_equals_the_full_facts_symbols() {
+    let nested = "class A:\n    def m(self):\n        def inner():\n            return g(1)\n        return inner()\n\n    @staticmethod\n    def s(x, *a, **k):\n        # note\n        return [y for y in x]\n";
+    let js = "export const f = (a, b) => a + g(b), h = function (x) { return x; };\nclass C { m(a) { const k = () => q(); return k(); } #p() {} }\n";
+    let broken = "def ok():\n    return 1\n\ndef broken(:\n    pass\n";
+    let mut cases: Vec<(&str, &str)> = SAMPLES.to_vec();
+    cases.extend([
+        ("n.py", nested),
+        ("j.js", js),
+        ("b.py", broken),
+        ("e.rs", ""),
+    ]);
+    for (path, src) in cases {
+        let only = parse_symbols(path, src.as_bytes()).unwrap();
+        assert_eq!(only, symbols_of_full(path, src.as_bytes()), "{path}");
+        assert!(only.functions.is_empty() && only.imports.is_empty());
+    }
+    let deep = format!(
+        "def f():\n    return {}1{}\n",
+        "(".repeat(600),
+        ")".repeat(600)
+    );
+    assert_eq!(
+        parse_symbols("d.py", deep.as_bytes()).unwrap(),
+        symbols_of_full("d.py", deep.as_bytes())
+    );
+}
+
+#[test]
+fn edited_versions_equal_fresh_parses() {
+    let py = include_str!("fixtures/sample.py");
+    let tail = "\ndef tail(a):\n    return a\n";
+    let edits = [
+        py.replace("total -= 1", "total -= 2"),
+        format!("import re\n\n{py}"),
+        py.replace("def _helper(x):\n    return x\n", ""),
+        format!("{py}{tail}"),
+        format!("{tail}{py}"),
+        String::new(),
+        py.replace("def process(", "def process(:"),
+        py.replacen("\n", "\n\n\n", 3),
+    ];
+    for after in &edits {
+        assert_edit_matches("p.py", py, after);
+    }
+    // An edit that opens a string swallowing what follows must not reuse the old suffix.
+    let many: String = (0..12)
+        .map(|i| format!("def f{i}(a):\n    return a + {i}\n\n"))
+        .collect();
+    assert_edit_matches("m.py", &many, &many.replace("a + 5", "'''a + 5"));
+    assert_edit_matches("m.py", &many, &many.replace("a + 5\n", "a + \\\n"));
+    // JavaScript without semicolons: a changed last line can join the next statement.
+    let js: String = (0..12)
+        .map(|i| format!("function f{i}(a) {{ return a + {i} }}\nlet x{i} = f{i}\n"))
+        .collect();
+    assert_edit_matches(
+        "m.js",
+        &js,
+        &js.replace("let x5 = f5\n", "let x5 = f5\n(1)\n"),
+    );
+    assert_edit_matches("m.js", &js, &js.replace("let x5 = f5\n", "let x5 = f5 +\n"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn edited_matches_fresh_parses_under_random_edits(
+        start in 0usize..1400, len in 0usize..80, insert in "[a-z(){}:\\n =#'\"]{0,30}", which in 0usize..6
+    ) {
+        let (path, before) = SAMPLES[which];
+        let start = start.min(before.len());
+        let end = (start + len).min(before.len());
+        let after = format!("{}{}{}", &before[..start], insert, &before[end..]);
+        let base = SymbolsDoc::parse(path, before.as_bytes()).unwrap();
+        let edited = base.edited(path, before.as_bytes(), after.as_bytes()).unwrap();
+        prop_assert_eq!(edited, SymbolsDoc::parse(path, after.as_bytes()).unwrap());
+    }
+
+    #[test]
+    fn edited_matches_fresh_parses_under_line_edits(
+        at in 0usize..200, drop in 0usize..6, copy_from in 0usize..200, copy in 0usize..8, which in 0usize..6
+    ) {
+        // Whole-line edits keep files valid far more often than byte edits, so they
+        // exercise the region re-parse rather than its fallback.
+        let (path, before) = SAMPLES[which];
+        let lines: Vec<&str> = before.split_inclusive('\n').collect();
+        let at = at.min(lines.len());
+        let end = (at + drop).min(lines.len());
+        let from = copy_from.min(lines.len());
+        let to = (from + copy).min(lines.len());
+        let mut out: Vec<&str> = lines[..at].to_vec();
+        out.extend_from_slice(&lines[from..to]);
+        out.extend_from_slice(&lines[end..]);
+        let after = out.concat();
+        let base = SymbolsDoc::parse(path, before.as_bytes()).unwrap();
+        let edited = base.edited(path, before.as_bytes(), after.as_bytes()).unwrap();
+        prop_assert_eq!(edited, SymbolsDoc::parse(path, after.as_bytes()).unwrap());
+    }
+}
