@@ -9,7 +9,6 @@
 //!
 //! Run with `cargo bench -p dgov-settlement`.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -68,8 +67,10 @@ fn main() {
     .unwrap();
     let pipeline = Arc::new(Pipeline::new(Gates::new(Arc::new(runtime))));
 
+    // `DGOV_BENCH=semantic` skips the settle loop (quicker when working on the semantic gate).
+    let only_semantic = std::env::var("DGOV_BENCH").is_ok_and(|v| v == "semantic");
     let mut settle = Vec::new();
-    for i in 0..25u32 {
+    for i in 0..if only_semantic { 0 } else { 25u32 } {
         let base = repo.head().unwrap().unwrap();
         let wt = repo.create_attempt("bench", "t", i + 1, base).unwrap();
         std::fs::write(
@@ -139,6 +140,9 @@ fn main() {
     let mut facts_t = Vec::new();
     let mut sem_t = Vec::new();
     let mut warm_t = Vec::new();
+    let mut plugin_t = Vec::new();
+    let mut empty_t = Vec::new();
+    let mut config_bytes = 0;
     for i in 0..30 {
         let cold = i % 2 == 0;
         if cold {
@@ -152,6 +156,7 @@ fn main() {
             &["big.py".into()],
         );
         let f = started.elapsed();
+        config_bytes = input.to_string().len();
         let mut e = entry.clone();
         e.config = input;
         let ctx = GateContext {
@@ -180,16 +185,26 @@ fn main() {
             plugins: &plugins,
             use_cache: false,
         };
-        let run = rt.block_on(pipeline.gates().run(&e, ctx, &call));
+        let plugin_started = Instant::now();
+        let run = rt.block_on(pipeline.gates().run(&e, ctx.clone(), &call));
+        let p = plugin_started.elapsed();
         assert_eq!(run.verdict, dgov_settlement::GateVerdict::Pass, "{run:?}");
         if i > 1 && cold {
             facts_t.push(f);
             sem_t.push(started.elapsed());
         } else if i > 1 {
             warm_t.push(started.elapsed());
+            plugin_t.push(p);
+        }
+        if i > 1 {
+            // The fixed cost of a gate call: a fresh sandbox and an empty comparison.
+            e.config = serde_json::json!({"files": []});
+            let t = Instant::now();
+            let run = rt.block_on(pipeline.gates().run(&e, ctx, &call));
+            assert_eq!(run.verdict, dgov_settlement::GateVerdict::Pass, "{run:?}");
+            empty_t.push(t.elapsed());
         }
     }
-    let _ = Path::new("");
 
     println!(
         "{:<48} {:>10} {:>10} {:>10} {:>8}",
@@ -198,10 +213,16 @@ fn main() {
     for (name, v, budget) in [
         ("settle, small repo (no command gates)", settle, "30"),
         ("semantic: host facts, 4 x 2,000 lines (cold)", facts_t, "-"),
+        ("semantic: plugin call, facts as config", plugin_t, "-"),
+        ("semantic: plugin call, empty config", empty_t, "-"),
         ("semantic gate total, 2,000-line pair (cold)", sem_t, "20"),
         ("semantic gate total, facts cached (rerun)", warm_t, "20"),
     ] {
+        if v.is_empty() {
+            continue;
+        }
         let (med, p90, min) = stats(v);
         println!("{name:<48} {med:>10.2} {p90:>10.2} {min:>10.2} {budget:>8}");
     }
+    println!("semantic gate config handed to the plugin: {config_bytes} bytes of JSON");
 }

@@ -19,6 +19,10 @@
 //!    signature the *target* changed is never charged to the task.
 //!
 //! Unlike the original, every category is checked and reported, not just the first.
+//!
+//! The host sends the base version of each file in full and may send the other versions as
+//! a delta against it ([`WireVersion::delta`]) (most symbols of a large file are the same in all four
+//! versions, and parsing JSON is most of this gate's time inside the sandbox).
 
 use std::collections::BTreeMap;
 
@@ -63,6 +67,122 @@ pub struct Input {
     pub files: Vec<FileInput>,
     /// Checks to skip by code (policy may turn one off).
     pub disable: Vec<String>,
+}
+
+/// One version as the host sends it: in full (`symbols`), or, for a version other than the
+/// base, as `delta`: pieces in order, each a run of the base version's symbols or one
+/// symbol of this version.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(default)]
+pub struct WireVersion {
+    pub symbols: Vec<SymbolFacts>,
+    pub syntax_errors: Vec<SyntaxError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta: Option<Vec<Piece>>,
+}
+
+/// One piece of a [`WireVersion::delta`].
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(default)]
+pub struct Piece {
+    /// `[from, to, shift]`: base symbols `from..to`, their lines moved by `shift`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<(usize, usize, i64)>,
+    /// A symbol of this version, as is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<SymbolFacts>,
+}
+
+/// [`FileInput`] as the host sends it.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct WireFile {
+    pub path: String,
+    pub base: Option<WireVersion>,
+    pub task: Option<WireVersion>,
+    pub target: Option<WireVersion>,
+    pub candidate: Option<WireVersion>,
+    pub task_changed: bool,
+    pub target_changed: bool,
+}
+
+/// The gate configuration as the host sends it; [`WireInput::expand`] gives the [`Input`].
+/// Plain full versions (no `delta`) are accepted too, so an [`Input`] serialised as JSON is
+/// valid wire input.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct WireInput {
+    pub files: Vec<WireFile>,
+    pub disable: Vec<String>,
+}
+
+impl WireVersion {
+    fn expand(self, base: Option<&Version>, path: &str) -> Result<Version, String> {
+        let Some(pieces) = self.delta else {
+            return Ok(Version {
+                symbols: self.symbols,
+                syntax_errors: self.syntax_errors,
+            });
+        };
+        let base = base.map_or(&[][..], |b| b.symbols.as_slice());
+        let mut symbols = Vec::new();
+        for piece in pieces {
+            if let Some((from, to, shift)) = piece.run {
+                let run = base.get(from..to).ok_or_else(|| {
+                    format!(
+                        "{path}: delta run {from}..{to} is outside the base version's {} symbols",
+                        base.len()
+                    )
+                })?;
+                let moved = |line: u32| {
+                    u32::try_from(i64::from(line) + shift).map_err(|_| {
+                        format!("{path}: delta run {from}..{to} moves line {line} by {shift}")
+                    })
+                };
+                for s in run {
+                    let mut s = s.clone();
+                    s.start_line = moved(s.start_line)?;
+                    s.end_line = moved(s.end_line)?;
+                    symbols.push(s);
+                }
+            }
+            symbols.extend(piece.symbol);
+        }
+        Ok(Version {
+            symbols,
+            syntax_errors: self.syntax_errors,
+        })
+    }
+}
+
+impl WireInput {
+    /// Resolves every delta against its file's base version. A malformed delta (or a delta
+    /// for the base itself) is an error naming the file.
+    pub fn expand(self) -> Result<Input, String> {
+        let mut files = Vec::with_capacity(self.files.len());
+        for f in self.files {
+            if f.base.as_ref().is_some_and(|b| b.delta.is_some()) {
+                return Err(format!("{}: the base version must be sent in full", f.path));
+            }
+            let base = f.base.map(|b| b.expand(None, &f.path)).transpose()?;
+            let side =
+                |v: Option<WireVersion>| v.map(|v| v.expand(base.as_ref(), &f.path)).transpose();
+            let (task, target, candidate) = (side(f.task)?, side(f.target)?, side(f.candidate)?);
+            files.push(FileInput {
+                path: f.path,
+                base,
+                task,
+                target,
+                candidate,
+                task_changed: f.task_changed,
+                target_changed: f.target_changed,
+            });
+        }
+        Ok(Input {
+            files,
+            disable: self.disable,
+        })
+    }
 }
 
 fn v(o: &Option<Version>) -> FileFacts {
@@ -264,9 +384,118 @@ impl Gate for SemanticGate {
     }
 
     fn check(ctx: GateContext) -> Result<GateReport, PluginError> {
-        let input: Input = config(&ctx)?;
+        let wire: WireInput = config(&ctx)?;
+        let input = wire
+            .expand()
+            .map_err(|e| PluginError::InvalidInput(format!("gate configuration: {e}")))?;
         Ok(report(&input))
     }
 }
 
 dgov_sdk::export_gate!(SemanticGate);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dgov_syntax::SymbolKind;
+
+    fn sym(name: &str, line: u32, hash: &str) -> SymbolFacts {
+        SymbolFacts {
+            name: name.into(),
+            kind: SymbolKind::Function,
+            start_line: line,
+            end_line: line + 2,
+            signature: Some(format!("def {name}()")),
+            body_hash: hash.into(),
+            public: true,
+            calls: vec![],
+        }
+    }
+
+    fn wire(json: serde_json::Value) -> Result<Input, String> {
+        serde_json::from_value::<WireInput>(json).unwrap().expand()
+    }
+
+    #[test]
+    fn a_delta_expands_to_base_runs_with_moved_lines_and_new_symbols() {
+        let base = vec![sym("a", 1, "1"), sym("b", 5, "2"), sym("c", 9, "3")];
+        let input = wire(serde_json::json!({"files": [{
+            "path": "m.py",
+            "base": {"symbols": base},
+            "task": {"delta": [
+                {"run": [0, 1, 0]},
+                {"symbol": sym("b", 5, "changed")},
+                {"symbol": sym("new", 8, "4")},
+                {"run": [2, 3, 3]},
+            ]},
+            "task_changed": true,
+        }]}))
+        .unwrap();
+        let task = input.files[0].task.as_ref().unwrap();
+        assert_eq!(
+            task.symbols,
+            vec![
+                sym("a", 1, "1"),
+                sym("b", 5, "changed"),
+                sym("new", 8, "4"),
+                sym("c", 12, "3")
+            ]
+        );
+        assert_eq!(input.files[0].base.as_ref().unwrap().symbols, base);
+        assert!(input.files[0].target.is_none());
+    }
+
+    #[test]
+    fn full_versions_pass_through_unchanged() {
+        let full = Input {
+            files: vec![FileInput {
+                path: "m.py".into(),
+                base: Some(Version {
+                    symbols: vec![sym("a", 1, "1")],
+                    syntax_errors: vec![],
+                }),
+                task: Some(Version {
+                    symbols: vec![sym("a", 2, "9")],
+                    syntax_errors: vec![SyntaxError {
+                        line: 1,
+                        column: 1,
+                        message: "syntax error".into(),
+                    }],
+                }),
+                ..FileInput::default()
+            }],
+            disable: vec!["signature_drift".into()],
+        };
+        let back = wire(serde_json::to_value(&full).unwrap()).unwrap();
+        assert_eq!(back.files[0].base, full.files[0].base);
+        assert_eq!(back.files[0].task, full.files[0].task);
+        assert_eq!(back.disable, full.disable);
+    }
+
+    #[test]
+    fn malformed_deltas_are_errors_naming_the_file() {
+        let base = vec![sym("a", 1, "1")];
+        let out_of_range = wire(serde_json::json!({"files": [{
+            "path": "m.py", "base": {"symbols": base},
+            "task": {"delta": [{"run": [0, 2, 0]}]},
+        }]}));
+        assert!(
+            out_of_range
+                .unwrap_err()
+                .starts_with("m.py: delta run 0..2")
+        );
+        let negative = wire(serde_json::json!({"files": [{
+            "path": "m.py", "base": {"symbols": base},
+            "task": {"delta": [{"run": [0, 1, -5]}]},
+        }]}));
+        assert!(negative.unwrap_err().contains("moves line 1 by -5"));
+        let base_delta = wire(serde_json::json!({"files": [{
+            "path": "m.py", "base": {"delta": []},
+        }]}));
+        assert!(
+            base_delta
+                .unwrap_err()
+                .contains("base version must be sent in full")
+        );
+    }
+}
