@@ -152,7 +152,10 @@ impl Pipeline {
                     obj.insert(k.clone(), v.clone());
                 }
             }
-            let run = self.gates.run(&entry, base_ctx.clone(), call).await;
+            let mut run = self.gates.run(&entry, base_ctx.clone(), call).await;
+            if !policy.block_preexisting {
+                only_preexisting_does_not_block(&mut run);
+            }
             let stop = run.blocking;
             runs.push(run);
             if stop {
@@ -617,6 +620,22 @@ fn load_policy(root: &Path) -> Result<(Policy, PluginsConfig), String> {
     let (policy, _) = policy::load(root).map_err(|e| e.to_string())?;
     let plugins = dgov_plugin_host::registry::load_config(root).map_err(|e| e.to_string())?;
     Ok((policy, plugins))
+}
+
+/// A gate that failed only on findings it marks pre-existing (`attributable: false`) warns
+/// instead: the task did not cause them. A failure without findings stays a failure.
+fn only_preexisting_does_not_block(run: &mut GateRun) {
+    if run.verdict == GateVerdict::Fail
+        && !run.findings.is_empty()
+        && run.findings.iter().all(|f| !f.attributable)
+    {
+        run.verdict = GateVerdict::Warn;
+        run.blocking = false;
+        run.summary = format!(
+            "{} (only pre-existing findings, not caused by this task: not blocking; [settlement].block_preexisting = true blocks them)",
+            run.summary
+        );
+    }
 }
 
 /// The rejection for a phase whose last gate run blocked.

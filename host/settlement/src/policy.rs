@@ -89,6 +89,10 @@ pub struct GateEntry {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Policy {
     pub cache: bool,
+    /// Whether a failing gate whose findings are all pre-existing (`attributable: false`)
+    /// still rejects (`[settlement].block_preexisting`, default false: a task is judged by
+    /// what it caused, not by the state of the repository it started from).
+    pub block_preexisting: bool,
     pub phases: BTreeMap<PhaseName, Vec<GateEntry>>,
     /// Per-command timeout (`[project].settlement_timeout`).
     pub command_timeout_s: u64,
@@ -322,6 +326,7 @@ fn toml_to_json(v: &toml::Value) -> serde_json::Value {
 pub fn from_config(cfg: &ProjectConfig, explicit: &[String]) -> Result<Policy, PolicyError> {
     let mut phases = defaults(cfg, explicit);
     let mut cache = true;
+    let mut block_preexisting = false;
     if let Some(table) = &cfg.settlement {
         for (key, value) in table {
             match key.as_str() {
@@ -329,6 +334,13 @@ pub fn from_config(cfg: &ProjectConfig, explicit: &[String]) -> Result<Policy, P
                     cache = value.as_bool().ok_or_else(|| {
                         invalid(format!(
                             "[settlement].cache must be true or false, not {value}"
+                        ))
+                    })?
+                }
+                "block_preexisting" => {
+                    block_preexisting = value.as_bool().ok_or_else(|| {
+                        invalid(format!(
+                            "[settlement].block_preexisting must be true or false, not {value}"
                         ))
                     })?
                 }
@@ -359,7 +371,7 @@ pub fn from_config(cfg: &ProjectConfig, explicit: &[String]) -> Result<Policy, P
                 }
                 other => {
                     return Err(invalid(format!(
-                        "[settlement]: unknown key `{other}` (known: cache, phase)"
+                        "[settlement]: unknown key `{other}` (known: cache, block_preexisting, phase)"
                     )));
                 }
             }
@@ -367,6 +379,7 @@ pub fn from_config(cfg: &ProjectConfig, explicit: &[String]) -> Result<Policy, P
     }
     Ok(Policy {
         cache,
+        block_preexisting,
         phases,
         command_timeout_s: cfg.project.settlement_timeout,
     })

@@ -256,7 +256,7 @@ fn attempt(root: &Path, id: &str, files: &[(&str, &str)]) -> Request {
 }
 
 #[test]
-fn a_trapping_or_runaway_gate_is_an_error_verdict_and_policy_decides() {
+fn a_trapping_or_runaway_gate_is_an_error_verdict_and_policy_decides_as_for_preexisting_findings() {
     let gate = wasm("misbehaving-gate");
     let (_tmp, root) = project(&[]);
     std::fs::create_dir_all(root.join(".dgov/plugins")).unwrap();
@@ -298,6 +298,26 @@ fn a_trapping_or_runaway_gate_is_an_error_verdict_and_policy_decides() {
     );
     let out = rt.block_on(pipeline().settle(&req));
     assert!(!out.passed && out.code == "fixture-fail", "{out:?}");
+
+    // A failure made only of pre-existing findings is not the task's doing: it warns,
+    // unless the repository asks for pre-existing problems to block.
+    let preexisting = "[[settlement.phase.isolated]]\ngate = \"misbehaving-gate\"\nconfig = { mode = \"preexisting\" }\n";
+    write_policy(&root, preexisting);
+    let out = rt.block_on(pipeline().settle(&req));
+    assert!(out.passed, "{out:?}");
+    let run = out
+        .gates
+        .iter()
+        .find(|g| g.gate == "misbehaving-gate")
+        .unwrap();
+    assert_eq!(run.verdict, GateVerdict::Warn);
+    assert!(run.summary.contains("only pre-existing"), "{}", run.summary);
+    write_policy(
+        &root,
+        &format!("[settlement]\nblock_preexisting = true\n{preexisting}"),
+    );
+    let out = rt.block_on(pipeline().settle(&req));
+    assert!(!out.passed && out.code == "fixture-old", "{out:?}");
 }
 
 #[test]

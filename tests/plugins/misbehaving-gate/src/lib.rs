@@ -1,6 +1,7 @@
-//! Test fixture gate for settlement: `{"mode": "pass" | "fail" | "trap" | "spin"}` decides
-//! what `check` does, so tests can prove a trapping or runaway gate becomes an `error`
-//! verdict that the repository's policy decides on. Not shipped.
+//! Test fixture gate for settlement: `{"mode": "pass" | "fail" | "preexisting" | "trap" |
+//! "spin"}` decides what `check` does, so tests can prove a trapping or runaway gate becomes
+//! an `error` verdict that the repository's policy decides on, and that a failure made only
+//! of pre-existing findings does not block unless policy says so. Not shipped.
 
 use dgov_sdk::gate::*;
 use serde::Deserialize;
@@ -25,6 +26,15 @@ impl Gate for Misbehaving {
                 "fixture-fail",
                 "configured to fail",
             )])),
+            "preexisting" => {
+                // A gate that fails on problems it says the task did not cause.
+                let mut r = GateReport::from_findings(vec![
+                    Finding::error("fixture-old", "was already broken").pre_existing(),
+                ]);
+                r.verdict = Verdict::Fail;
+                r.summary = "fails on a pre-existing problem".into();
+                Ok(r)
+            }
             "trap" => panic!("fixture gate configured to trap"),
             "spin" => {
                 let mut x: u64 = 0;
