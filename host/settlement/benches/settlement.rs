@@ -89,6 +89,7 @@ fn main() {
             commit,
             claims: vec!["m3.py".into()],
             read: vec![],
+            test_cmd: None,
         };
         let started = Instant::now();
         let out = rt.block_on(pipeline.settle(&req));

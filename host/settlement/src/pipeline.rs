@@ -43,6 +43,9 @@ pub struct Request {
     pub claims: Vec<String>,
     /// Read-only claims.
     pub read: Vec<String>,
+    /// The task's own test command (the plan's `test_cmd`): run by a `task-tests` gate before
+    /// the project's tests ([`Policy::with_task_tests`]).
+    pub test_cmd: Option<String>,
 }
 
 /// The pipeline's judgement.
@@ -292,6 +295,10 @@ impl Pipeline {
         let (policy, plugins) = match load_policy(&req.root) {
             Ok(p) => p,
             Err(e) => return Outcome::reject("policy", "policy_error", e, false, vec![]),
+        };
+        let policy = match &req.test_cmd {
+            Some(cmd) => policy.with_task_tests(cmd),
+            None => policy,
         };
         // Git work happens in blocks that drop the (non-`Sync`) repository before any await.
         let prep = (|| -> Result<(Oid, Vec<ChangedFile>, Option<String>), Box<Outcome>> {

@@ -96,11 +96,52 @@ pub struct Policy {
     pub phases: BTreeMap<PhaseName, Vec<GateEntry>>,
     /// Per-command timeout (`[project].settlement_timeout`).
     pub command_timeout_s: u64,
+    /// The configuration a `task-tests` gate starts from when the project runs no tests.
+    #[serde(skip)]
+    pub task_tests_template: serde_json::Value,
 }
 
 impl Policy {
     pub fn gates(&self, phase: PhaseName) -> &[GateEntry] {
         self.phases.get(&phase).map_or(&[], |v| v.as_slice())
+    }
+
+    /// This policy for a task with its own test command (the plan's `test_cmd`, spec §1.3
+    /// step 4: the task's tests run before the project's). A `task-tests` gate running it is
+    /// placed before each `tests` gate, configured like it (targeting, pass codes, timeout);
+    /// when no phase runs tests, it is appended to `isolated`. A task command equal to the
+    /// project's adds nothing.
+    pub fn with_task_tests(&self, command: &str) -> Policy {
+        let mut p = self.clone();
+        if command.trim().is_empty() {
+            return p;
+        }
+        let mut placed = false;
+        for phase in [PhaseName::Isolated, PhaseName::Candidate] {
+            let Some(list) = p.phases.get_mut(&phase) else {
+                continue;
+            };
+            let Some(at) = list.iter().position(|e| e.gate == "tests") else {
+                continue;
+            };
+            placed = true;
+            if list[at].config["command"] == command {
+                continue;
+            }
+            let mut entry = list[at].clone();
+            entry.gate = TASK_TESTS_GATE.into();
+            entry.config["command"] = command.into();
+            list.insert(at, entry);
+        }
+        if !placed {
+            let mut config = self.task_tests_template.clone();
+            config["command"] = command.into();
+            p.phases
+                .entry(PhaseName::Isolated)
+                .or_default()
+                .push(entry(TASK_TESTS_GATE, config));
+        }
+        p
     }
 }
 
@@ -219,6 +260,9 @@ fn command_config(cfg: &ProjectConfig, name: &str, command: String) -> serde_jso
     }
     config
 }
+
+/// The gate that runs a task's own test command (added per task, never configured).
+pub const TASK_TESTS_GATE: &str = "task-tests";
 
 /// The timeout of the `setup` gate when its policy entry sets none.
 pub const SETUP_TIMEOUT_S: u64 = 300;
@@ -382,6 +426,7 @@ pub fn from_config(cfg: &ProjectConfig, explicit: &[String]) -> Result<Policy, P
         block_preexisting,
         phases,
         command_timeout_s: cfg.project.settlement_timeout,
+        task_tests_template: command_config(cfg, "tests", String::new()),
     })
 }
 
@@ -413,6 +458,11 @@ fn parse_entry(
             ))
         })?
         .to_string();
+    if gate == TASK_TESTS_GATE {
+        return Err(invalid(format!(
+            "{at}: `{TASK_TESTS_GATE}` runs a task's own test_cmd and is added per task; configure `tests` instead"
+        )));
+    }
     let fixer = FIX_GATES.iter().find(|(n, _)| *n == gate);
     if fixer.is_some() && phase != PhaseName::Prepare.as_str() {
         return Err(invalid(format!(
@@ -583,6 +633,33 @@ candidate = []
     }
 
     #[test]
+    fn a_tasks_own_test_command_runs_before_the_projects_and_only_once() {
+        let p = from_config(&cfg_with(""), &["test_cmd".into()]).unwrap();
+        let t = p.with_task_tests("pytest tests/test_api.py");
+        for phase in [PhaseName::Isolated, PhaseName::Candidate] {
+            let names = gates(&t, phase);
+            let at = names.iter().position(|g| *g == "task-tests").unwrap();
+            assert_eq!(names[at + 1], "tests", "{names:?}");
+            let e = &t.gates(phase)[at];
+            assert_eq!(e.config["command"], "pytest tests/test_api.py");
+            // Configured like the project's tests gate (targeting, pass codes).
+            assert_eq!(e.config["pass_codes"], serde_json::json!([0, 5]));
+        }
+        // The project's own command adds nothing.
+        assert_eq!(p.with_task_tests("cargo test -q"), p);
+        // A project without tests: the task's tests still run, in isolation.
+        let none = from_config(&cfg_with(""), &[]).unwrap();
+        let t = none.with_task_tests("make test");
+        assert_eq!(gates(&t, PhaseName::Isolated), ["task-tests"]);
+        assert_eq!(t.gates(PhaseName::Isolated)[0].config["kind"], "tests");
+        assert!(
+            gates(&t, PhaseName::Candidate)
+                .iter()
+                .all(|g| *g != "task-tests")
+        );
+    }
+
+    #[test]
     fn errors_name_the_key_and_what_to_do() {
         let err = |s: &str| from_config(&cfg_with(s), &[]).unwrap_err().to_string();
         let e = err("[settlement]\ncahce = true\n");
@@ -593,6 +670,8 @@ candidate = []
         assert!(e.contains("unknown phase"), "{e}");
         let e = err("[[settlement.phase.isolated]]\non_fail = \"warn\"\n");
         assert!(e.contains("`gate`"), "{e}");
+        let e = err("[[settlement.phase.isolated]]\ngate = \"task-tests\"\n");
+        assert!(e.contains("per task"), "{e}");
         let e = err("[[settlement.phase.isolated]]\ngate = \"typecheck\"\n");
         assert!(e.contains("type_check_cmd"), "{e}");
     }

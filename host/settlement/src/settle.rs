@@ -88,6 +88,7 @@ impl Settlement for GateSettlement {
                 commit,
                 claims: ctx.task.files.clone(),
                 read: ctx.task.read.clone(),
+                test_cmd: ctx.task.test_cmd.clone(),
             };
             let _guard = serial.lock().await;
             let out = pipeline.settle(&req).await;

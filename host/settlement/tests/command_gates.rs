@@ -72,6 +72,7 @@ fn attempt(root: &Path, id: &str, files: &[(&str, &str)]) -> Request {
         commit,
         claims: files.iter().map(|(p, _)| p.to_string()).collect(),
         read: vec![],
+        test_cmd: None,
     }
 }
 

@@ -252,6 +252,7 @@ fn attempt(root: &Path, id: &str, files: &[(&str, &str)]) -> Request {
         commit,
         claims: files.iter().map(|(p, _)| p.to_string()).collect(),
         read: vec![],
+        test_cmd: None,
     }
 }
 
@@ -510,4 +511,24 @@ fn writing_a_read_claimed_file_is_a_read_scope_violation_retried_in_place_not_a_
         std::fs::read_to_string(root.join("b.txt")).unwrap(),
         "context\n"
     );
+}
+
+#[test]
+fn a_tasks_own_test_command_gates_it_alongside_the_projects() {
+    let (_tmp, root) = project(&[("check.sh", "exit 0\n")]);
+    write_policy(&root, "[project]\ntest_cmd = \"sh check.sh\"\n");
+    let mut t = task("t", &["a.txt"], "echo wrong > a.txt");
+    t.test_cmd = Some("grep -q right a.txt".into());
+    let report = rt().block_on(run(&root, vec![t], RunMode::Fresh, Arc::new(CommandWorker)));
+    assert!(report.merged_now.is_empty(), "{report:?}");
+    let (st, err) = state(&root, "t");
+    assert_eq!(st, "failed");
+    assert!(
+        err.contains("gate `task-tests`") && err.contains("grep -q right a.txt"),
+        "{err}"
+    );
+    // The task's tests run first in the phase, before the project's.
+    let done = events(&root, "settlement_phase_completed");
+    let isolated = done.iter().find(|e| e["phase"] == "isolated").unwrap();
+    assert_eq!(isolated["gates"][0]["gate"], "task-tests", "{isolated}");
 }
