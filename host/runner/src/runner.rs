@@ -472,13 +472,27 @@ impl Runner {
             &json!({"base": base.to_string(), "carries": carry.map(|(_, c)| c.to_string())}),
         )?;
         fault::hit("after_worktree_intent");
-        let created = self
-            .git
-            .create_attempt(&plan, task, attempt, base)
-            .and_then(|wt| match carry {
-                Some((_, c)) => dgov_git::carry_work(&wt.path, c).map(|_| wt),
-                None => Ok(wt),
-            });
+        let mut created = self.git.create_attempt(&plan, task, attempt, base);
+        if let (Ok(wt), Some((_, c))) = (&created, carry)
+            && let Err(e) = dgov_git::carry_work(&wt.path, c)
+        {
+            // The rejected work cannot be carried (its commit is gone, a checkout failed):
+            // the retry starts over from the same base instead, and is told so.
+            self.deps.progress.event(ProgressEvent::Notice(format!(
+                "{task}: could not carry attempt {}'s work into the retry ({e}); starting over",
+                attempt - 1
+            )));
+            self.note(
+                Some(task),
+                "carry_failed",
+                json!({"attempt": attempt, "error": e.to_string()}),
+            )?;
+            if let Some(r) = self.retries.get_mut(&key) {
+                r.context.in_place = false;
+                r.carry = None;
+            }
+            created = self.git.create_attempt(&plan, task, attempt, base);
+        }
         let wt = match created {
             Ok(wt) => wt,
             Err(e) => {

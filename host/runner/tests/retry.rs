@@ -241,3 +241,30 @@ async fn a_verdict_validated_on_a_target_that_moved_is_settled_again_before_merg
     );
     assert_eq!(std::fs::read_to_string(root.join("a.txt")).unwrap(), "a\n");
 }
+
+#[tokio::test]
+async fn rejected_work_that_cannot_be_carried_is_retried_from_scratch_and_the_worker_told_so() {
+    let (_tmp, root) = project();
+    let worker = Arc::new(Recording::default());
+    let settlement = Arc::new(Scripted::new(|ctx, n| {
+        if n == 1 {
+            // Lose the rejected commit's object, as a `git gc` between the two might.
+            let c = ctx.commit.clone().unwrap();
+            std::fs::remove_file(ctx.root.join(".git/objects").join(&c[..2]).join(&c[2..]))
+                .unwrap();
+            Verdict {
+                in_place: true,
+                ..Verdict::reject("tests_failed: boom", true)
+            }
+        } else {
+            Verdict::accept()
+        }
+    }));
+    let report = run_plan(&root, plan(&["a"]), worker.clone(), settlement).await;
+    assert_eq!(report.summary.merged, vec!["a".to_string()]);
+    assert_eq!(std::fs::read_to_string(root.join("a.txt")).unwrap(), "a\n");
+    let seen = worker.seen.lock().unwrap().clone();
+    let ctx = seen[1].2.clone().unwrap();
+    assert!(!ctx.in_place, "{ctx:?}");
+    assert_eq!(notes(&root, "carry_failed").len(), 1);
+}
