@@ -3,7 +3,8 @@
 //! - one worktree and branch per task attempt, outside the repository
 //!   (`<parent>/.dgov-worktrees-<repo>/<plan>/<task>-a<N>`, branch `dgov/<plan>/<task>-a<N>`),
 //!   rooted at HEAD or at the deployed commit of the task's dependencies;
-//! - a bootstrap commit for a repository with no commits;
+//! - a bootstrap commit for a repository with no commits, and commits of dgov's own files
+//!   (`Repo::commit_paths`: given paths only, on the checked-out branch);
 //! - the dirty-tree check (dgov's own generated files are exempt);
 //! - committing an attempt and merging it into the checked-out branch by fast-forward or
 //!   cherry-pick, never a merge commit; a conflict leaves the target untouched;

@@ -30,6 +30,39 @@ pub fn is_generated_path(path: &str) -> bool {
         || rest.ends_with("/_compiled.toml")
 }
 
+/// The identity of commits dgov makes on the user's branch for its own files.
+const GOVERNOR_NAME: &str = "dgov";
+const GOVERNOR_EMAIL: &str = "governor@dgov.local";
+
+fn file_mode(path: &Path) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0) {
+            return 0o100755;
+        }
+    }
+    let _ = path;
+    0o100644
+}
+
+fn index_entry(rel: &str, blob: Oid, mode: u32, len: usize) -> git2::IndexEntry {
+    git2::IndexEntry {
+        ctime: git2::IndexTime::new(0, 0),
+        mtime: git2::IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode,
+        uid: 0,
+        gid: 0,
+        file_size: u32::try_from(len).unwrap_or(u32::MAX),
+        id: blob,
+        flags: 0,
+        flags_extended: 0,
+        path: rel.as_bytes().to_vec(),
+    }
+}
+
 impl Repo {
     /// Open the repository whose working tree is `root` (or contains it).
     pub fn open(root: &Path) -> Result<Repo, GitError> {
@@ -216,6 +249,55 @@ impl Repo {
             }
         }
         Ok(out)
+    }
+
+    /// Commit exactly `paths` (repository-relative files, as they are in the working tree;
+    /// a missing file is a deletion) on the checked-out branch, as the dgov governor, with
+    /// `message`. Nothing else that is staged or modified goes into the commit: the tree is
+    /// HEAD's tree with these paths replaced. The index entries of `paths` are updated too,
+    /// so they read as clean afterwards. Returns `None` when HEAD already holds them as they
+    /// are (no empty commit).
+    pub fn commit_paths(&self, paths: &[&str], message: &str) -> Result<Option<Oid>, GitError> {
+        let what = || format!("committing {}", paths.join(", "));
+        let head = self
+            .repo
+            .head()
+            .and_then(|h| h.peel_to_commit())
+            .ctx(what)?;
+        // An in-memory index seeded from HEAD: the user's staged changes stay out.
+        let mut scratch = git2::Index::new().ctx(what)?;
+        scratch.read_tree(&head.tree().ctx(what)?).ctx(what)?;
+        let mut real = self.repo.index().ctx(what)?;
+        for rel in paths {
+            let abs = self.root.join(rel);
+            match std::fs::read(&abs) {
+                Ok(bytes) => {
+                    let blob = self.repo.blob(&bytes).ctx(what)?;
+                    let mode = file_mode(&abs);
+                    let entry = index_entry(rel, blob, mode, bytes.len());
+                    scratch.add(&entry).ctx(what)?;
+                    // From the working tree, so the entry carries real stat data.
+                    real.add_path(Path::new(rel)).ctx(what)?;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let _ = scratch.remove_path(Path::new(rel));
+                    let _ = real.remove_path(Path::new(rel));
+                }
+                Err(e) => return Err(e).ctx(what),
+            }
+        }
+        let tree_id = scratch.write_tree_to(&self.repo).ctx(what)?;
+        if tree_id == head.tree_id() {
+            return Ok(None);
+        }
+        let tree = self.repo.find_tree(tree_id).ctx(what)?;
+        let sig = Signature::now(GOVERNOR_NAME, GOVERNOR_EMAIL).ctx(what)?;
+        let oid = self
+            .repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head])
+            .ctx(what)?;
+        real.write().ctx(what)?;
+        Ok(Some(oid))
     }
 
     /// Tree id of a commit.

@@ -446,3 +446,57 @@ fn carried_work_appears_uncommitted_in_the_next_attempt_and_commits_to_the_same_
         wt_repo.find_commit(c1).unwrap().tree_id()
     );
 }
+
+#[test]
+fn commit_paths_commits_only_the_given_files_once_and_leaves_other_changes_alone() {
+    let (_tmp, root, repo) = project();
+    let before = repo.head().unwrap().unwrap();
+    write(&root, ".sentrux/baseline.json", "{\"q\": 1}\n");
+    write(&root, "a.txt", "edited by the user\n");
+    write(&root, "staged.txt", "staged by the user\n");
+    let git = git2::Repository::open(&root).unwrap();
+    let mut index = git.index().unwrap();
+    index.add_path(Path::new("staged.txt")).unwrap();
+    index.write().unwrap();
+
+    let oid = repo
+        .commit_paths(&[".sentrux/baseline.json"], "Refresh sentrux baseline")
+        .unwrap()
+        .expect("a new file is a change");
+    assert_eq!(repo.head().unwrap(), Some(oid));
+    let c = git.find_commit(oid).unwrap();
+    assert_eq!(c.parent_id(0).unwrap(), before);
+    assert_eq!(c.summary().unwrap(), Some("Refresh sentrux baseline"));
+    assert_eq!(c.author().name().unwrap(), "dgov");
+    assert_eq!(
+        repo.file_at(oid, ".sentrux/baseline.json")
+            .unwrap()
+            .unwrap(),
+        b"{\"q\": 1}\n"
+    );
+    // The user's edit and staged file are not in the commit, and are still pending.
+    assert_eq!(repo.file_at(oid, "a.txt").unwrap().unwrap(), b"a\n");
+    assert!(repo.file_at(oid, "staged.txt").unwrap().is_none());
+    assert_eq!(repo.dirty_paths().unwrap(), vec!["a.txt", "staged.txt"]);
+    let staged = git.index().unwrap();
+    assert!(staged.get_path(Path::new("staged.txt"), 0).is_some());
+
+    // Unchanged: no empty commit.
+    assert_eq!(
+        repo.commit_paths(&[".sentrux/baseline.json"], "again")
+            .unwrap(),
+        None
+    );
+    // A missing file is a deletion.
+    std::fs::remove_file(root.join(".sentrux/baseline.json")).unwrap();
+    let gone = repo
+        .commit_paths(&[".sentrux/baseline.json"], "drop")
+        .unwrap()
+        .unwrap();
+    assert!(
+        repo.file_at(gone, ".sentrux/baseline.json")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(repo.dirty_paths().unwrap(), vec!["a.txt", "staged.txt"]);
+}
