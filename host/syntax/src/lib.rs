@@ -33,7 +33,10 @@ pub mod facts;
 #[cfg(feature = "parse")]
 mod parse;
 
-pub use changes::{Change, SymbolChange, duplicate_definitions, symbol_changes};
+pub use changes::{
+    Change, SymbolChange, duplicate_definitions, duplicate_definitions_in, symbol_changes,
+    symbol_changes_in,
+};
 pub use facts::{
     FileFacts, Fingerprint, FunctionFacts, ImportFacts, ImportKind, Language, SymbolFacts,
     SymbolKind, SyntaxError,

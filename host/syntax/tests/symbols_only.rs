@@ -64,6 +64,19 @@ fn symbols_only_parse_equals_the_full_facts_symbols() {
 }
 
 #[test]
+fn large_files_extracted_on_two_threads_equal_the_full_facts() {
+    for (path, src) in SAMPLES {
+        // Past the size where extraction splits across two threads (16 KiB).
+        let big = src.repeat(32 * 1024 / src.len() + 1);
+        assert!(big.len() > 32 * 1024);
+        let only = parse_symbols(path, big.as_bytes()).unwrap();
+        assert_eq!(only, symbols_of_full(path, big.as_bytes()), "{path}");
+        let edited = big.replacen("return", "return 1 +", 7);
+        assert_edit_matches(path, &big, &edited);
+    }
+}
+
+#[test]
 fn edited_versions_equal_fresh_parses() {
     let py = include_str!("fixtures/sample.py");
     let tail = "\ndef tail(a):\n    return a\n";

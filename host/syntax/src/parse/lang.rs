@@ -95,6 +95,25 @@ pub(super) fn function_def(
     }
 }
 
+/// Whether [`function_def`] can recognise a node of `kind` (a cheap pre-check by kind).
+pub(super) fn may_be_function(language: Language, kind: &str) -> bool {
+    match language {
+        Language::Rust => kind == "function_item",
+        Language::Python => kind == "function_definition",
+        Language::Go => matches!(kind, "function_declaration" | "method_declaration"),
+        _ => matches!(
+            kind,
+            "function_declaration"
+                | "generator_function_declaration"
+                | "method_definition"
+                | "arrow_function"
+                | "function_expression"
+                | "function"
+                | "generator_function"
+        ),
+    }
+}
+
 /// The receiver's type name of a Go method: `func (s *Server) Start()` gives `Server`.
 pub(super) fn go_receiver_type(node: Node<'_>, src: &[u8]) -> Option<String> {
     let receiver = node.child_by_field_name("receiver")?;

@@ -38,6 +38,10 @@ pub(super) fn extract(
     out.symbols
 }
 
+/// Files at least this large extract their symbols on two threads (the semantic gate's
+/// budget is tight and the machines it runs on have at least two cores).
+const PARALLEL_BYTES: usize = 16 * 1024;
+
 /// Symbols of the top-level items of `root`, each item with the number of symbols it
 /// defines (in order), without the full facts walk: what the semantic gate needs.
 pub(super) fn extract_outlined<'t>(
@@ -45,18 +49,46 @@ pub(super) fn extract_outlined<'t>(
     root: Node<'t>,
     src: &[u8],
 ) -> (Vec<SymbolFacts>, Vec<(Node<'t>, usize)>) {
-    let mut out = Out {
-        symbols: Vec::new(),
-        digests: Digests::Direct(language),
-    };
-    let mut items = Vec::new();
     let mut cursor = root.walk();
-    for node in root.named_children(&mut cursor) {
-        let before = out.symbols.len();
-        item(language, node, src, &mut out);
-        items.push((node, out.symbols.len() - before));
-    }
-    (out.symbols, items)
+    let nodes: Vec<Node<'t>> = root.named_children(&mut cursor).collect();
+    let run = |nodes: &[Node<'t>]| {
+        let mut out = Out {
+            symbols: Vec::new(),
+            digests: Digests::Direct(language),
+        };
+        let mut counts = Vec::with_capacity(nodes.len());
+        for &node in nodes {
+            let before = out.symbols.len();
+            item(language, node, src, &mut out);
+            counts.push(out.symbols.len() - before);
+        }
+        (out.symbols, counts)
+    };
+    let (symbols, counts) = if src.len() >= PARALLEL_BYTES && nodes.len() >= 2 {
+        // Split at the item nearest the middle byte; trees are immutable and safe to read
+        // from several threads.
+        let mid = nodes
+            .iter()
+            .position(|n| n.start_byte() >= src.len() / 2)
+            .unwrap_or(nodes.len() / 2)
+            .clamp(1, nodes.len() - 1);
+        let (head, tail) = nodes.split_at(mid);
+        let ((mut symbols, mut counts), (s2, c2)) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| run(tail));
+            let first = run(head);
+            // A panic in the helper thread is re-raised here, as it would be inline.
+            let second = other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (first, second)
+        });
+        symbols.extend(s2);
+        counts.extend(c2);
+        (symbols, counts)
+    } else {
+        run(&nodes)
+    };
+    (symbols, nodes.into_iter().zip(counts).collect())
 }
 
 fn item(language: Language, node: Node<'_>, src: &[u8], out: &mut Out<'_>) {

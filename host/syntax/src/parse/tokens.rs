@@ -65,6 +65,72 @@ pub(super) fn digest(root: Node<'_>, src: &[u8], cache: &DigestCache) -> (String
     (fp.hex(), calls)
 }
 
+/// Per node kind (by kind id) of one grammar, what the token walks ask about it: string
+/// matching on kind names per node was a measurable share of the symbols-only walk.
+struct KindTable {
+    flags: Vec<u8>,
+}
+
+const COMMENT: u8 = 1;
+const STRINGISH: u8 = 2;
+const CALL: u8 = 4;
+const FUNCTION: u8 = 8;
+
+impl KindTable {
+    fn new(language: Language) -> KindTable {
+        let grammar = super::lang::grammar(language);
+        let flags = (0..grammar.node_kind_count())
+            .map(|id| {
+                let kind = u16::try_from(id)
+                    .ok()
+                    .and_then(|id| grammar.node_kind_for_id(id))
+                    .unwrap_or("");
+                let mut f = 0;
+                if is_comment(kind) {
+                    f |= COMMENT;
+                }
+                if kind.contains("string") || kind.contains("template") {
+                    f |= STRINGISH;
+                }
+                if matches!(kind, "call_expression" | "call" | "new_expression") {
+                    f |= CALL;
+                }
+                if super::lang::may_be_function(language, kind) {
+                    f |= FUNCTION;
+                }
+                f
+            })
+            .collect();
+        KindTable { flags }
+    }
+
+    fn get(&self, node: Node<'_>) -> u8 {
+        // Unknown ids (never produced by the grammar) get every flag, so the exact
+        // string checks decide.
+        self.flags
+            .get(usize::from(node.kind_id()))
+            .copied()
+            .unwrap_or(u8::MAX)
+    }
+}
+
+thread_local! {
+    static KINDS: std::cell::RefCell<Vec<(Language, std::rc::Rc<KindTable>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn kind_table(language: Language) -> std::rc::Rc<KindTable> {
+    KINDS.with(|cell| {
+        let mut tables = cell.borrow_mut();
+        if let Some((_, t)) = tables.iter().find(|(l, _)| *l == language) {
+            return t.clone();
+        }
+        let t = std::rc::Rc::new(KindTable::new(language));
+        tables.push((language, t.clone()));
+        t
+    })
+}
+
 /// What [`digest`] gives for a symbol's `root` when the cache holds the body of every function
 /// the full facts walk finds, computed without that walk: the walk visits named nodes only,
 /// to depth [`MAX_DEPTH`](super::MAX_DEPTH), and a function body it visits contributes its own
@@ -74,6 +140,7 @@ pub(super) fn digest_direct(
     root: Node<'_>,
     src: &[u8],
 ) -> (String, Vec<String>) {
+    let kinds = kind_table(language);
     // Where the full walk would be at `root`: its depth, and whether every ancestor is named.
     let mut depth = 0usize;
     let mut reachable = root.is_named();
@@ -90,29 +157,27 @@ pub(super) fn digest_direct(
     let mut cursor = root.walk();
     'outer: loop {
         let node = cursor.node();
-        let (parent_reachable, parent_body) = stack.last().copied().unwrap_or((true, None));
+        let (parent_reachable, parent_body) = stack.last().copied().unwrap_or((reachable, None));
         let level = depth + stack.len();
         let mut descend = false;
         let mut frame = (false, None);
         if parent_body == Some(node.id()) {
-            let (hash, body_calls) = body_digest(node, src);
+            let (hash, body_calls) = body_digest(&kinds, node, src);
             fp.token(hash.as_bytes());
             calls.extend(body_calls);
         } else {
-            let kind = node.kind();
-            if !is_comment(kind) {
-                calls.extend(super::lang::call_name(node, kind, src));
-                if is_atomic(node, kind) {
+            let flags = kinds.get(node);
+            if flags & COMMENT == 0 || !is_comment(node.kind()) {
+                if flags & CALL != 0 {
+                    calls.extend(super::lang::call_name(node, node.kind(), src));
+                }
+                if atomic(node, flags) {
                     fp.token(src.get(node.byte_range()).unwrap_or_default());
                 } else {
-                    let visited = (if stack.is_empty() {
-                        reachable
-                    } else {
-                        parent_reachable
-                    }) && node.is_named()
-                        && level <= super::MAX_DEPTH;
+                    let visited = parent_reachable && node.is_named() && level <= super::MAX_DEPTH;
                     let body = if visited
-                        && super::lang::function_def(language, node, kind, src).is_some()
+                        && flags & FUNCTION != 0
+                        && super::lang::function_def(language, node, node.kind(), src).is_some()
                     {
                         node.child_by_field_name("body")
                             .map(|b| b.id())
@@ -145,35 +210,46 @@ pub(super) fn digest_direct(
     (fp.hex(), calls)
 }
 
+/// [`is_atomic`] with the kind's flags at hand.
+fn atomic(node: Node<'_>, flags: u8) -> bool {
+    node.child_count() == 0
+        || (flags & STRINGISH != 0 && node.is_named() && is_atomic(node, node.kind()))
+}
+
 /// Fingerprint and calls of a function body as the complexity walk computes them: every
 /// token to depth [`MAX_DEPTH`](super::MAX_DEPTH) below the body, comments skipped.
-fn body_digest(body: Node<'_>, src: &[u8]) -> (String, Vec<String>) {
+fn body_digest(kinds: &KindTable, body: Node<'_>, src: &[u8]) -> (String, Vec<String>) {
     let mut fp = Fingerprint::default();
     let mut calls = Vec::new();
     let mut cursor = body.walk();
+    let mut depth = 0usize;
     'outer: loop {
         let node = cursor.node();
-        let kind = node.kind();
+        let flags = kinds.get(node);
         let mut descend = false;
-        if !is_comment(kind) {
-            calls.extend(super::lang::call_name(node, kind, src));
-            if is_atomic(node, kind) {
+        if flags & COMMENT == 0 || !is_comment(node.kind()) {
+            if flags & CALL != 0 {
+                calls.extend(super::lang::call_name(node, node.kind(), src));
+            }
+            if atomic(node, flags) {
                 fp.token(src.get(node.byte_range()).unwrap_or_default());
             } else {
-                descend = (cursor.depth() as usize) < super::MAX_DEPTH;
+                descend = depth < super::MAX_DEPTH;
             }
         }
         if descend && cursor.goto_first_child() {
+            depth += 1;
             continue;
         }
         loop {
-            if cursor.depth() == 0 {
+            if depth == 0 {
                 break 'outer;
             }
             if cursor.goto_next_sibling() {
                 continue 'outer;
             }
             cursor.goto_parent();
+            depth -= 1;
         }
     }
     (fp.hex(), calls)
