@@ -27,7 +27,7 @@
 use std::collections::BTreeMap;
 
 use dgov_sdk::gate::*;
-use dgov_syntax::{Change, FileFacts, SymbolFacts, SyntaxError, symbol_changes};
+use dgov_syntax::{Change, SymbolFacts, SyntaxError, symbol_changes_in};
 use serde::Deserialize;
 
 /// One version of one file: what the semantic checks need of its facts.
@@ -36,15 +36,6 @@ use serde::Deserialize;
 pub struct Version {
     pub symbols: Vec<SymbolFacts>,
     pub syntax_errors: Vec<SyntaxError>,
-}
-
-impl Version {
-    fn facts(&self) -> FileFacts {
-        FileFacts {
-            symbols: self.symbols.clone(),
-            ..FileFacts::default()
-        }
-    }
 }
 
 /// One file the task or the target changed; `None` = the file does not exist there.
@@ -185,8 +176,9 @@ impl WireInput {
     }
 }
 
-fn v(o: &Option<Version>) -> FileFacts {
-    o.as_ref().map(Version::facts).unwrap_or_default()
+/// The symbols of a version; none where the file does not exist.
+fn v(o: &Option<Version>) -> &[SymbolFacts] {
+    o.as_ref().map_or(&[], |x| x.symbols.as_slice())
 }
 
 fn leaf(name: &str) -> &str {
@@ -231,7 +223,7 @@ pub fn analyze(input: &Input) -> Vec<Finding> {
                 ver.as_ref()
                     .is_some_and(|x| x.symbols.iter().filter(|s| s.name == name).count() > 1)
             };
-            for (name, ranges) in dgov_syntax::duplicate_definitions(&cand.facts()) {
+            for (name, ranges) in dgov_syntax::duplicate_definitions_in(&cand.symbols) {
                 if had(&f.base, &name) || had(&f.task, &name) || had(&f.target, &name) {
                     continue;
                 }
@@ -259,12 +251,12 @@ pub fn analyze(input: &Input) -> Vec<Finding> {
     for f in &input.files {
         let base = v(&f.base);
         let task = if f.task_changed {
-            symbol_changes(&base, &v(&f.task))
+            symbol_changes_in(base, v(&f.task))
         } else {
             Vec::new()
         };
         let target = if f.target_changed {
-            symbol_changes(&base, &v(&f.target))
+            symbol_changes_in(base, v(&f.target))
         } else {
             Vec::new()
         };
