@@ -44,6 +44,8 @@ fn spec(worktree: &Path, base_url: &str) -> AttemptSpec {
         request_timeout_s: 5,
         shell_timeout_ms: 60_000,
         require_tests_before_done: false,
+        role: Default::default(),
+        dependency_changes: Vec::new(),
     }
 }
 

@@ -79,8 +79,16 @@ pub async fn run(
         }
         if budget >= 10 && left <= 8 && !finalizing {
             finalizing = true;
-            messages.push(json!({"role": "system", "content": format!(
-                "FINALIZE: {left} turns remain. Stop exploring; run only the narrowest remaining check, make only tiny fixes, then call done. If the work is unfinished, call done with an INCOMPLETE summary naming the changed files, what was verified and the blocker.")}));
+            let text = if spec.role.is_read_only() {
+                format!(
+                    "FINALIZE: {left} turns remain. Stop investigating and call done with your finding from the evidence you have, saying what is still uncertain."
+                )
+            } else {
+                format!(
+                    "FINALIZE: {left} turns remain. Stop exploring; run only the narrowest remaining check, make only tiny fixes, then call done. If the work is unfinished, call done with an INCOMPLETE summary naming the changed files, what was verified and the blocker."
+                )
+            };
+            messages.push(json!({"role": "system", "content": text}));
         }
         let force_done = budget >= 10 && left <= 2;
         if force_done && !stopping {
@@ -219,7 +227,7 @@ pub async fn run(
                 .unwrap_or_default();
             keys.sort();
             let base = json!({
-                "tool": name, "arg_keys": keys, "call_id": id, "role": "worker",
+                "tool": name, "arg_keys": keys, "call_id": id, "role": spec.role.as_str(),
                 "turn_index": i + 1, "tool_index": k + 1,
             });
             let mut call_ev = base.clone();

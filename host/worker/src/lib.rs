@@ -13,6 +13,8 @@
 //! - [`llm`] — chat completions (async-openai types over reqwest) and the retry policy.
 //! - [`tools`] — the tools plugin session, result clipping, activity telemetry.
 //! - [`prompt`] — system prompt, repo map, retry wrapper.
+//! - [`roles`] — researcher/reviewer: no writing tools, discarded changes, the reviewer's
+//!   dependency diffs and verdict.
 //! - [`cassette`] — record (`dgov run --record`) and replay (`replay:` providers).
 //! - [`fix`] — the plan `dgov fix` writes; [`demo`] — the `dgov demo` project and cassettes.
 
@@ -24,6 +26,7 @@ pub mod fix;
 pub mod llm;
 pub mod prompt;
 pub mod protocol;
+pub mod roles;
 pub mod spec;
 pub mod subprocess;
 pub mod tools;

@@ -5,13 +5,20 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::spec::AttemptSpec;
+use crate::spec::{AttemptSpec, Role};
 
 pub const PROMPT_VERSION: &str = "[DGOV_WORKER_PROMPT_RS_1]";
+/// Version tag of the researcher/reviewer prompt.
+pub const READ_ONLY_PROMPT_VERSION: &str = "[DGOV_READ_ONLY_PROMPT_RS_1]";
+/// Longest finding a read-only role is asked for, in words.
+pub const FINDING_MAX_WORDS: u32 = 120;
 const MAP_MAX_CHARS: usize = 12_000;
 
 /// The system prompt of an attempt.
 pub fn system_prompt(spec: &AttemptSpec, repo_map: &str) -> String {
+    if spec.role.is_read_only() {
+        return read_only_prompt(spec, repo_map);
+    }
     let mut p = String::new();
     let _ = writeln!(p, "{PROMPT_VERSION}");
     let _ = writeln!(
@@ -22,43 +29,8 @@ pub fn system_prompt(spec: &AttemptSpec, repo_map: &str) -> String {
          never commit: your deliverable is the worktree's uncommitted state plus the summary \
          you pass to done."
     );
-    let _ = writeln!(
-        p,
-        "\n## Project\n- language: {}\n- source dir: {}\n- tests dir: {}\n- provider: {}",
-        spec.language, spec.src_dir, spec.test_dir, spec.provider.name
-    );
-    if !spec.conventions.is_empty() {
-        let _ = writeln!(p, "- conventions:");
-        for (k, v) in &spec.conventions {
-            let _ = writeln!(p, "  - {k}: {v}");
-        }
-    }
-    let pol = &spec.policy;
-    if pol.restrict_run_bash {
-        let _ = writeln!(p, "\n## Tool policy");
-        if !pol.deny_shell_commands.is_empty() {
-            let _ = writeln!(
-                p,
-                "- run_bash refuses commands starting with: {}",
-                pol.deny_shell_commands.join(", ")
-            );
-        }
-        if pol.deny_shell_file_mutations {
-            let _ = writeln!(
-                p,
-                "- run_bash may not create, move or delete files or redirect output; use the file tools."
-            );
-        }
-        if pol.require_wrapped_verify_tools {
-            let _ = writeln!(
-                p,
-                "- use run_tests for tests rather than calling the test runner through run_bash."
-            );
-        }
-        if pol.require_uv_run {
-            let _ = writeln!(p, "- Python commands must run through `uv run`.");
-        }
-    }
+    project(&mut p, spec);
+    tool_policy(&mut p, spec);
     let _ = writeln!(p, "\n## Task scope ({})", spec.task);
     let w = spec.claims.writable();
     let _ = writeln!(
@@ -108,8 +80,141 @@ pub fn system_prompt(spec: &AttemptSpec, repo_map: &str) -> String {
     p
 }
 
-/// The first user message: the task prompt, wrapped with the previous failure on retries.
+/// The project section (both prompts).
+fn project(p: &mut String, spec: &AttemptSpec) {
+    let _ = writeln!(
+        p,
+        "\n## Project\n- language: {}\n- source dir: {}\n- tests dir: {}\n- provider: {}",
+        spec.language, spec.src_dir, spec.test_dir, spec.provider.name
+    );
+    if !spec.conventions.is_empty() {
+        let _ = writeln!(p, "- conventions:");
+        for (k, v) in &spec.conventions {
+            let _ = writeln!(p, "  - {k}: {v}");
+        }
+    }
+}
+
+/// What `[tool_policy]` means for run_bash (workers only: read-only roles have no shell).
+fn tool_policy(p: &mut String, spec: &AttemptSpec) {
+    let pol = &spec.policy;
+    if pol.restrict_run_bash {
+        let _ = writeln!(p, "\n## Tool policy");
+        if !pol.deny_shell_commands.is_empty() {
+            let _ = writeln!(
+                p,
+                "- run_bash refuses commands starting with: {}",
+                pol.deny_shell_commands.join(", ")
+            );
+        }
+        if pol.deny_shell_file_mutations {
+            let _ = writeln!(
+                p,
+                "- run_bash may not create, move or delete files or redirect output; use the file tools."
+            );
+        }
+        if pol.require_wrapped_verify_tools {
+            let _ = writeln!(
+                p,
+                "- use run_tests for tests rather than calling the test runner through run_bash."
+            );
+        }
+        if pol.require_uv_run {
+            let _ = writeln!(p, "- Python commands must run through `uv run`.");
+        }
+    }
+}
+
+/// The system prompt of a researcher or reviewer: read-only, evidence first, a short finding
+/// (a researcher) or a JSON verdict (a reviewer) through done.
+fn read_only_prompt(spec: &AttemptSpec, repo_map: &str) -> String {
+    let reviewer = spec.role == Role::Reviewer;
+    let mut p = String::new();
+    let _ = writeln!(p, "{READ_ONLY_PROMPT_VERSION}");
+    let _ = writeln!(
+        p,
+        "You are a dgov {}: you {} in one git worktree and report what you find. You are \
+         read-only. You have no tool that changes files, and whatever your commands leave in \
+         the worktree is thrown away when you finish: nothing you do lands on the branch. \
+         Your deliverable is the summary you pass to done.",
+        spec.role.as_str(),
+        if reviewer {
+            "review the changes your task's dependencies landed"
+        } else {
+            "investigate one question about the code"
+        }
+    );
+    project(&mut p, spec);
+    let _ = writeln!(p, "\n## Task ({})", spec.task);
+    let mut paths = spec.claims.writable();
+    for r in &spec.claims.read {
+        if !paths.contains(r) {
+            paths.push(r.clone());
+        }
+    }
+    if !paths.is_empty() {
+        let _ = writeln!(p, "- paths of interest: {}", paths.join(", "));
+    }
+    if !spec.test_targets.is_empty() {
+        let _ = writeln!(p, "- run_tests targets: {}", spec.test_targets.join(", "));
+    }
+    let _ = writeln!(p, "\n## Repository map\n{repo_map}");
+    if let Some(c) = spec.charter.as_deref().filter(|c| !c.trim().is_empty()) {
+        let _ = writeln!(p, "\n## Governor charter\n{}", c.trim());
+    }
+    let _ = writeln!(
+        p,
+        "\n## Evidence rules\n\
+         - Claim only what a file, a line, a diff or a command output shows; name it.\n\
+         - Stop as soon as two or three decisive pieces of evidence settle the question. More \
+         reading past that point costs turns and adds nothing.\n\
+         - When the evidence points two ways, keep both explanations and say what would decide \
+         between them; do not pick one by guessing.\n\
+         - Test results are evidence. A failing test is something to report, not to fix."
+    );
+    if reviewer {
+        let _ = writeln!(
+            p,
+            "\n## How to review\n\
+             1. Read the dependency diffs in the task message.\n\
+             2. Open the code around them (read_file, grep, glob) and judge semantic \
+             correctness: does each change do what its task meant, are edge cases and callers \
+             handled, is anything left inconsistent. Style is not your concern.\n\
+             3. Run a narrow read-only check (run_tests, git_diff) only where it settles a doubt.\n\
+             4. Finish: call done with a summary that is only the JSON verdict \
+             {{\"approved\": true or false, \"issues\": [\"path:line: what is wrong\", ...]}} \
+             (issues empty when approved), no prose around it, at most {FINDING_MAX_WORDS} words."
+        );
+    } else {
+        let _ = writeln!(
+            p,
+            "\n## How to research\n\
+             1. Orient: list_dir, glob and grep on what the task names.\n\
+             2. Investigate: read_file the code that matters; git_diff shows the worktree state.\n\
+             3. Verify with narrow read-only checks (run_tests on one target) where they decide \
+             something.\n\
+             4. Finish: call done with your finding: one plain-prose paragraph of at most \
+             {FINDING_MAX_WORDS} words, no markdown, headings or lists, naming the evidence."
+        );
+    }
+    let _ = writeln!(
+        p,
+        "\n## Budget\nYou have {} model turns; you will be warned at turn {}.\n\n\
+         Act only through tool calls, and end by calling done.",
+        spec.iteration_budget.max(1),
+        spec.warn_at
+    );
+    p
+}
+
+/// The first user message: the task prompt (for a reviewer, the review request built around
+/// it), wrapped with the previous failure on retries.
 pub fn user_message(spec: &AttemptSpec) -> String {
+    let task = if spec.role == Role::Reviewer {
+        review_request(spec)
+    } else {
+        spec.prompt.clone()
+    };
     match spec
         .retry_context
         .as_deref()
@@ -119,16 +224,48 @@ pub fn user_message(spec: &AttemptSpec) -> String {
             "PREVIOUS ATTEMPT ({}) WAS REJECTED BY SETTLEMENT:\n{}\n\nYour previous changes are still in the worktree, uncommitted (see git_diff). Keep what is right and fix the cause above; do not start over.\n\nORIGINAL TASK:\n{}",
             spec.attempt.saturating_sub(1),
             ctx.trim(),
-            spec.prompt
+            task
         ),
         Some(ctx) => format!(
             "PREVIOUS ATTEMPT ({}) FAILED:\n{}\n\nFix the cause above. The worktree starts from the target branch again, so redo the work.\n\nORIGINAL TASK:\n{}",
             spec.attempt.saturating_sub(1),
             ctx.trim(),
-            spec.prompt
+            task
         ),
-        None => spec.prompt.clone(),
+        None => task,
     }
+}
+
+/// A reviewer's task: every dependency's landed diff, the plan's own guidance (the task
+/// prompt, if any) and the verdict format.
+fn review_request(spec: &AttemptSpec) -> String {
+    let mut p = String::from(
+        "Review the changes the dependencies of this task landed, for semantic correctness: \
+         whether each one does what its task intended without breaking anything around it.\n",
+    );
+    if spec.dependency_changes.is_empty() {
+        p.push_str("\nThis task has no dependencies; review the code the guidance below names.\n");
+    }
+    for d in &spec.dependency_changes {
+        let _ = write!(p, "\n## {}", d.task);
+        match &d.sha {
+            Some(sha) => {
+                let _ = writeln!(p, " (deployed at {sha})\n```diff\n{}\n```", d.diff);
+            }
+            None => {
+                let _ = writeln!(p, "\n{}", d.diff);
+            }
+        }
+    }
+    if !spec.prompt.trim().is_empty() {
+        let _ = writeln!(p, "\n## Additional review guidance\n{}", spec.prompt.trim());
+    }
+    let _ = write!(
+        p,
+        "\nWhen you are done, call done with the verdict as a JSON object and nothing else: \
+         {{\"approved\": true|false, \"issues\": [\"...\"]}}."
+    );
+    p
 }
 
 /// Files of the worktree, source dir first, then tests, then the rest; hidden paths and

@@ -80,12 +80,54 @@ impl From<&ToolPolicy> for PolicySpec {
     }
 }
 
+/// What an attempt may do (the plan task's `role`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Changes code; its worktree changes are committed, settled and merged.
+    #[default]
+    Worker,
+    /// Investigates and reports a finding; never changes the tree.
+    Researcher,
+    /// Reviews the dependencies' landed changes and returns a verdict; never changes the tree.
+    Reviewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Worker => "worker",
+            Role::Researcher => "researcher",
+            Role::Reviewer => "reviewer",
+        }
+    }
+
+    /// Researchers and reviewers only read: no writing tools, and whatever their attempt
+    /// leaves in the worktree is discarded rather than landed.
+    pub fn is_read_only(self) -> bool {
+        self != Role::Worker
+    }
+}
+
+impl From<dgov_plan::model::Role> for Role {
+    fn from(r: dgov_plan::model::Role) -> Role {
+        match r {
+            dgov_plan::model::Role::Worker => Role::Worker,
+            dgov_plan::model::Role::Researcher => Role::Researcher,
+            dgov_plan::model::Role::Reviewer => Role::Reviewer,
+        }
+    }
+}
+
 /// Everything one attempt needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttemptSpec {
     pub plan: String,
     pub task: String,
     pub attempt: u32,
+    /// The task's role; decides the tool set, the prompt and whether changes may land.
+    #[serde(default)]
+    pub role: Role,
     pub root: PathBuf,
     pub worktree: PathBuf,
     /// The task prompt (SOPs already bundled at compile time).
@@ -125,6 +167,20 @@ pub struct AttemptSpec {
     /// Set on a retry after a test failure: `done` is refused until `run_tests` passed.
     #[serde(default)]
     pub require_tests_before_done: bool,
+    /// Reviewers: what each dependency landed (its deployed diff), resolved at dispatch.
+    #[serde(default)]
+    pub dependency_changes: Vec<DependencyChange>,
+}
+
+/// One dependency's landed change, as a reviewer is shown it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DependencyChange {
+    /// The dependency's task id.
+    pub task: String,
+    /// The deploy record's sha, if the dependency has one.
+    pub sha: Option<String>,
+    /// `git diff --stat --patch` of what it landed (capped), or why there is none.
+    pub diff: String,
 }
 
 fn default_shell_timeout() -> u32 {

@@ -17,7 +17,7 @@ use tokio::io::AsyncBufReadExt as _;
 use crate::WorkerError;
 use crate::entry::{EXIT_DONE, EXIT_FATAL};
 use crate::protocol::Line;
-use crate::spec::{AttemptSpec, Claims, PolicySpec, resolve_provider, test_targets};
+use crate::spec::{AttemptSpec, Claims, PolicySpec, Role, resolve_provider, test_targets};
 
 /// Programs the tools may run through the host exec capability.
 pub const DEFAULT_EXEC_ALLOW: [&str; 2] = ["sh", "git"];
@@ -92,6 +92,7 @@ impl SubprocessWorker {
                     plan: plan.name.clone(),
                     task: t.id.clone(),
                     attempt: 1,
+                    role: t.role.into(),
                     root: root.to_path_buf(),
                     worktree: root.to_path_buf(),
                     prompt: t.prompt.clone(),
@@ -116,6 +117,7 @@ impl SubprocessWorker {
                     request_timeout_s: 600,
                     shell_timeout_ms: crate::spec::SHELL_TIMEOUT_MS,
                     require_tests_before_done: false,
+                    dependency_changes: Vec::new(),
                 },
             );
         }
@@ -152,8 +154,18 @@ impl SubprocessWorker {
             // window): the last error the store knows.
             spec.retry_context = previous_error(&attempt.root, &attempt.plan, &attempt.task.id);
         }
-        // After a failing test verdict the retry must show a passing run_tests first.
-        spec.require_tests_before_done = !spec.test_targets.is_empty()
+        // A reviewer judges what its dependencies landed; they have landed by now.
+        if spec.role == Role::Reviewer {
+            spec.dependency_changes = crate::roles::dependency_changes(
+                &attempt.root,
+                &attempt.plan,
+                &attempt.task.depends_on,
+            );
+        }
+        // After a failing test verdict the retry must show a passing run_tests first (a
+        // read-only role fixes nothing, so it is never held to that).
+        spec.require_tests_before_done = !spec.role.is_read_only()
+            && !spec.test_targets.is_empty()
             && spec.retry_context.as_deref().is_some_and(|e| {
                 let e = e.to_lowercase();
                 e.contains("tests_failed") || e.contains("test failure")
@@ -251,6 +263,7 @@ impl Worker for SubprocessWorker {
                 Ok(s) => s,
                 Err(e) => return fail(e, false),
             };
+            let role = spec.role;
             if let Some(dir) = attempt.log_path.parent()
                 && let Err(e) = std::fs::create_dir_all(dir)
             {
@@ -365,6 +378,32 @@ impl Worker for SubprocessWorker {
                 Ok(s) => s.code(),
                 Err(e) => return fail(format!("waiting for the worker: {e}"), true),
             };
+            let mut note = |kind: &str, data: serde_json::Value| {
+                if let Some(s) = store.as_mut() {
+                    let _ = s.append_note(&attempt.plan, None, Some(&attempt.task.id), kind, &data);
+                }
+            };
+            // A read-only role never lands changes: whatever its tools left behind (test
+            // output, a stray file) goes before the runner commits the worktree, so the task
+            // lands at the current HEAD like one that changed nothing.
+            if role.is_read_only() {
+                match crate::roles::discard_changes(&attempt.worktree) {
+                    Ok(paths) if !paths.is_empty() => note(
+                        "read_only_discarded",
+                        json!({"attempt": attempt.attempt, "role": role.as_str(), "paths": paths}),
+                    ),
+                    Ok(_) => {}
+                    Err(e) => return fail(e, true),
+                }
+            }
+            if role == Role::Reviewer
+                && code == Some(i32::from(EXIT_DONE))
+                && let Some(summary) = &summary
+            {
+                let mut data = crate::roles::verdict(summary);
+                data["attempt"] = json!(attempt.attempt);
+                note("reviewer_verdict", data);
+            }
             match (code, summary) {
                 (Some(c), Some(summary)) if c == i32::from(EXIT_DONE) => {
                     WorkerReport::Done { summary }

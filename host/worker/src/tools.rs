@@ -98,17 +98,17 @@ pub fn load_plugin(rt: &Runtime) -> Result<Plugin, WorkerError> {
         .map_err(|e| WorkerError::Tools(format!("loading {PLUGIN}: {e}")))
 }
 
-/// The grant of an attempt: the worktree read (and write for writing tools), exec of the
-/// allow-listed programs with a sanitized environment and the shell time limit.
+/// The grant of an attempt: the worktree read (and write for writing tools, which a
+/// read-only role does not have at all), exec of the allow-listed programs with a sanitized
+/// environment and the shell time limit.
 pub fn grant(spec: &AttemptSpec) -> Grant {
+    let mut capabilities: BTreeSet<Capability> =
+        [Capability::Log, Capability::FsRead, Capability::Exec].into();
+    if !spec.role.is_read_only() {
+        capabilities.insert(Capability::FsWrite);
+    }
     Grant {
-        capabilities: [
-            Capability::Log,
-            Capability::FsRead,
-            Capability::FsWrite,
-            Capability::Exec,
-        ]
-        .into(),
+        capabilities,
         exec: ExecPolicy {
             allow: spec.exec_allow.iter().cloned().collect::<BTreeSet<_>>(),
             env_allow: BTreeSet::new(),
@@ -149,11 +149,14 @@ impl ToolBox {
         let mut session = ToolSession::start(plugin, &inv)
             .await
             .map_err(|e| WorkerError::Tools(format!("starting {PLUGIN}: {e}")))?;
-        let specs = session
+        let specs: Vec<_> = session
             .list_tools()
             .await
             .map_err(|e| WorkerError::Tools(format!("listing tools of {PLUGIN}: {e}")))?
-            .value;
+            .value
+            .into_iter()
+            .filter(|s| crate::roles::tool_allowed(spec.role, &s.name, s.writes))
+            .collect();
         Ok(ToolBox {
             session,
             writes: specs.iter().map(|s| (s.name.clone(), s.writes)).collect(),
@@ -168,6 +171,11 @@ impl ToolBox {
         })
     }
 
+    /// Names of the tools this attempt's role may call, in catalogue order.
+    pub fn names(&self) -> Vec<&str> {
+        self.specs.iter().map(|s| s.name.as_str()).collect()
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.writes.contains_key(name)
     }
@@ -175,6 +183,8 @@ impl ToolBox {
     /// Run one tool. Never fails: every problem is an `Error:` result.
     pub async fn call(&mut self, name: &str, args: &Value) -> ToolResult {
         let started = Instant::now();
+        // Unknown tools and tools the role does not have (the model may call one it was not
+        // offered) are refused the same way.
         let Some(&writes) = self.writes.get(name) else {
             return ToolResult::error(
                 format!("Tool {name} is not allowed in this worker role."),

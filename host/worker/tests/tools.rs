@@ -6,7 +6,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use dgov_worker::spec::{AttemptSpec, Claims, PolicySpec, ProviderSpec};
+use dgov_worker::spec::{AttemptSpec, Claims, PolicySpec, ProviderSpec, Role};
 use dgov_worker::tools::{self, ToolBox};
 use serde_json::{Value, json};
 use support::git;
@@ -44,6 +44,8 @@ fn spec(worktree: &Path, policy: PolicySpec) -> AttemptSpec {
         request_timeout_s: 5,
         shell_timeout_ms: 60_000,
         require_tests_before_done: false,
+        role: Default::default(),
+        dependency_changes: Vec::new(),
     }
 }
 
@@ -54,6 +56,10 @@ struct Fixture {
 }
 
 async fn fixture(policy: PolicySpec) -> Fixture {
+    fixture_as(policy, Role::Worker).await
+}
+
+async fn fixture_as(policy: PolicySpec, role: Role) -> Fixture {
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("secret.txt"), "TOP SECRET\n").unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -86,7 +92,9 @@ async fn fixture(policy: PolicySpec) -> Fixture {
     );
     let rt = tools::runtime().unwrap();
     let plugin = tools::load_plugin(rt).unwrap();
-    let tools = ToolBox::open(&plugin, &spec(d, policy)).await.unwrap();
+    let mut s = spec(d, policy);
+    s.role = role;
+    let tools = ToolBox::open(&plugin, &s).await.unwrap();
     Fixture {
         _outside: outside,
         dir,
@@ -567,4 +575,71 @@ async fn after_a_test_failure_done_waits_for_a_passing_run_tests() {
     assert_eq!(results[0]["status"], "failed", "the early done was refused");
     assert_eq!(results[1]["tool"], "run_tests");
     assert_eq!(results[1]["status"], "success");
+}
+
+#[tokio::test]
+async fn read_only_roles_get_the_worker_set_minus_every_writing_tool() {
+    let worker = fixture(PolicySpec::default()).await;
+    let all: Vec<String> = worker.tools.names().iter().map(|s| s.to_string()).collect();
+    for w in ["write_file", "edit_file", "apply_patch", "run_bash", "done"] {
+        assert!(all.contains(&w.to_string()), "worker has {w}");
+    }
+    for role in [Role::Researcher, Role::Reviewer] {
+        let f = fixture_as(PolicySpec::default(), role).await;
+        let expected: Vec<&str> = all
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !dgov_worker::roles::WRITING_TOOLS.contains(n))
+            .collect();
+        assert_eq!(f.tools.names(), expected, "{role:?}");
+        assert!(f.tools.names().contains(&"done"));
+        assert!(f.tools.names().contains(&"run_tests"));
+        // The tool list sent to the model is the same filtered set.
+        let defs = dgov_worker::agent::tool_defs(&f.tools);
+        let sent: Vec<&str> = defs
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["function"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(sent, expected);
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_role_calling_a_writing_tool_is_refused_as_policy_blocked() {
+    let mut f = fixture_as(PolicySpec::default(), Role::Researcher).await;
+    for (name, args) in [
+        ("write_file", json!({"path": "src/new.txt", "content": "x"})),
+        (
+            "edit_file",
+            json!({"path": "src/a.txt", "old_text": "one", "new_text": "1"}),
+        ),
+        (
+            "apply_patch",
+            json!({"path": "src/a.txt", "patch": "@@ -1 +1 @@\n-one\n+1\n"}),
+        ),
+        ("run_bash", json!({"command": "touch src/x.txt"})),
+    ] {
+        let r = f.tools.call(name, &args).await;
+        assert!(r.failed);
+        assert_eq!(
+            r.text,
+            format!("Error: Tool {name} is not allowed in this worker role.")
+        );
+        assert_eq!(r.error_kind(), "policy_blocked");
+    }
+    assert!(!f.dir.path().join("src/new.txt").exists());
+    assert!(!f.dir.path().join("src/x.txt").exists());
+    assert_eq!(f.read("src/a.txt"), "one\ntwo\nthree\n");
+    // Reading still works.
+    assert_eq!(
+        f.ok("read_file", json!({"path": "src/a.txt"})).await,
+        "one\ntwo\nthree\n"
+    );
+    assert!(
+        f.ok("grep", json!({"pattern": "two", "path": "src"}))
+            .await
+            .contains("a.txt")
+    );
 }

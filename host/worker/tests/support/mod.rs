@@ -49,6 +49,17 @@ pub struct Stats {
     pub requests: u64,
     pub faults: u64,
     pub authorization: Vec<String>,
+    /// Per answered request: the task marker, the tool names offered, the system prompt and
+    /// the first user message.
+    pub seen: Vec<Seen>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub task: String,
+    pub tools: Vec<String>,
+    pub system: String,
+    pub user: String,
 }
 
 pub struct Server {
@@ -198,6 +209,22 @@ async fn handle(
         .iter()
         .any(|m| m["role"] == "assistant" && m.get("tool_calls").is_none_or(|t| t.is_null()));
     let forced_done = req["tool_choice"]["function"]["name"] == "done";
+    stats.lock().unwrap().seen.push(Seen {
+        task: task.clone(),
+        tools: req["tools"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["function"]["name"].as_str().map(str::to_string))
+            .collect(),
+        system: messages
+            .iter()
+            .find(|m| m["role"] == "system")
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or("")
+            .to_string(),
+        user: user.to_string(),
+    });
     let step = if fault == Fault::TextOnly && !had_text {
         count_fault();
         Step::Text("I think the task is easy.".into())

@@ -1,0 +1,132 @@
+//! The prompts of the read-only roles: a researcher is told it is read-only, to stop at two or
+//! three decisive pieces of evidence and to finish with a short prose finding; a reviewer is
+//! shown each dependency's landed diff and asked for the JSON verdict.
+
+use std::collections::BTreeMap;
+
+use dgov_worker::prompt::{system_prompt, user_message};
+use dgov_worker::spec::{AttemptSpec, Claims, DependencyChange, PolicySpec, ProviderSpec, Role};
+
+fn spec(context: Option<String>, in_place: bool) -> AttemptSpec {
+    AttemptSpec {
+        plan: "p".into(),
+        task: "t".into(),
+        attempt: 2,
+        root: ".".into(),
+        worktree: ".".into(),
+        prompt: "Add the endpoint.".into(),
+        model: "m".into(),
+        provider: ProviderSpec {
+            name: "x".into(),
+            base_url: "http://127.0.0.1:9".into(),
+            api_key_env: "K".into(),
+        },
+        claims: Claims::default(),
+        test_cmd: String::new(),
+        test_targets: vec![],
+        policy: PolicySpec::default(),
+        exec_allow: vec![],
+        language: "text".into(),
+        src_dir: "src/".into(),
+        test_dir: "tests/".into(),
+        conventions: BTreeMap::new(),
+        iteration_budget: 10,
+        warn_at: 8,
+        tree_max_lines: 80,
+        charter: None,
+        retry_context: context,
+        retry_in_place: in_place,
+        record_to: None,
+        request_timeout_s: 5,
+        shell_timeout_ms: 60_000,
+        require_tests_before_done: false,
+        role: Default::default(),
+        dependency_changes: Vec::new(),
+    }
+}
+
+fn as_role(role: Role) -> AttemptSpec {
+    let mut s = spec(None, false);
+    s.role = role;
+    s.claims.read = vec!["src/api.rs".into()];
+    s
+}
+
+#[test]
+fn a_researcher_prompt_is_read_only_evidence_first_and_asks_for_a_short_finding() {
+    let p = system_prompt(&as_role(Role::Researcher), "src/api.rs\n");
+    assert!(p.starts_with("[DGOV_READ_ONLY_PROMPT_RS_1]"), "{p}");
+    assert!(p.contains("You are a dgov researcher"), "{p}");
+    assert!(p.contains("read-only") && p.contains("thrown away"), "{p}");
+    assert!(
+        p.contains("two or three decisive pieces of evidence"),
+        "{p}"
+    );
+    assert!(
+        p.contains("at most 120 words") && p.contains("plain-prose"),
+        "{p}"
+    );
+    assert!(p.contains("paths of interest: src/api.rs"), "{p}");
+    assert!(!p.contains("you may write"), "no write scope: {p}");
+    assert!(
+        !p.contains("edit_file"),
+        "no writing tool is suggested: {p}"
+    );
+    // A worker's prompt is unchanged by the role machinery.
+    let w = system_prompt(&spec(None, false), "src/api.rs\n");
+    assert!(w.starts_with("[DGOV_WORKER_PROMPT_RS_1]") && w.contains("you may write"));
+    // A researcher's task is its prompt.
+    assert_eq!(
+        user_message(&as_role(Role::Researcher)),
+        "Add the endpoint."
+    );
+}
+
+#[test]
+fn a_reviewer_sees_every_dependency_diff_the_guidance_and_the_verdict_format() {
+    let mut s = as_role(Role::Reviewer);
+    s.dependency_changes = vec![
+        DependencyChange {
+            task: "work/tasks.api".into(),
+            sha: Some("abc123".into()),
+            diff: "+fn endpoint() {}".into(),
+        },
+        DependencyChange {
+            task: "work/tasks.docs".into(),
+            sha: None,
+            diff: "No deploy record found.".into(),
+        },
+    ];
+    let m = user_message(&s);
+    assert!(m.starts_with("Review the changes"), "{m}");
+    assert!(m.contains("semantic correctness"), "{m}");
+    assert!(
+        m.contains("## work/tasks.api (deployed at abc123)\n```diff\n+fn endpoint() {}\n```"),
+        "{m}"
+    );
+    assert!(
+        m.contains("## work/tasks.docs\nNo deploy record found."),
+        "{m}"
+    );
+    assert!(
+        m.contains("## Additional review guidance\nAdd the endpoint."),
+        "{m}"
+    );
+    assert!(
+        m.contains(r#"{"approved": true|false, "issues": ["..."]}"#),
+        "{m}"
+    );
+    let p = system_prompt(&s, "");
+    assert!(
+        p.contains("You are a dgov reviewer") && p.contains("read-only"),
+        "{p}"
+    );
+    assert!(p.contains("only the JSON verdict"), "{p}");
+    // A retried review keeps the review request inside the retry wrapper.
+    s.retry_context = Some("worker exited 1".into());
+    let m = user_message(&s);
+    assert!(
+        m.contains("PREVIOUS ATTEMPT") && m.contains("(deployed at abc123)"),
+        "{m}"
+    );
+}
