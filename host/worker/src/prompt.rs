@@ -1,6 +1,8 @@
 //! The worker's system prompt and first user message (dgov's own wording): role, project,
 //! task scope (claims, test targets), tool policy, repo map, the governor charter, the
 //! iteration budget, and on retries the previous failure with its settlement evidence.
+//! Researchers and reviewers get a read-only prompt of their own; a reviewer's user message
+//! carries its dependencies' landed diffs and asks for the JSON verdict.
 
 use std::fmt::Write as _;
 use std::path::Path;
