@@ -278,4 +278,65 @@ mod tests {
         );
         assert!(d.join("build/out").exists(), "ignored output is left alone");
     }
+
+    #[test]
+    fn a_reviewer_gets_each_dependency_diff_from_its_merge_intent_and_deploy_record() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        sh(d, &["init", "-q", "-b", "main"]);
+        std::fs::write(d.join(".gitignore"), ".dgov/\n").unwrap();
+        std::fs::write(d.join("a.txt"), "a\n").unwrap();
+        sh(d, &["add", "-A"]);
+        sh(d, &["commit", "-q", "-m", "init"]);
+        let rev = || {
+            let o = std::process::Command::new("git")
+                .args(["rev-parse", "HEAD"])
+                .current_dir(d)
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        };
+        let c1 = rev();
+        std::fs::write(d.join("a.txt"), "a\nfrom dep\n").unwrap();
+        sh(d, &["commit", "-q", "-am", "dep landed"]);
+        let c2 = rev();
+        let mut store = dgov_store::Store::open(d).unwrap();
+        for (task, pre) in [("changed", &c1), ("unchanged", &c1)] {
+            let id = store
+                .begin_intent(
+                    "p",
+                    Some(task),
+                    Some(1),
+                    dgov_store::Effect::Merge,
+                    &json!({"pre_head": pre}),
+                )
+                .unwrap();
+            store.finish_intent(id, "ok", &json!({})).unwrap();
+        }
+        for (unit, sha) in [("changed", &c2), ("unchanged", &c1), ("old", &c2)] {
+            dgov_plan::append_deployed(d, &dgov_plan::DeployRecord::now("p", unit, sha)).unwrap();
+        }
+        let deps: Vec<String> = ["changed", "unchanged", "old", "never"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let got = dependency_changes(d, "p", &deps);
+        assert_eq!(got.len(), 4);
+        assert_eq!(got[0].sha.as_deref(), Some(c2.as_str()));
+        assert!(got[0].diff.contains("+from dep"), "{}", got[0].diff);
+        assert!(
+            !got[0].diff.contains("dep landed"),
+            "a plain diff, not a log"
+        );
+        assert_eq!(got[1].diff, "(landed without changes of its own)");
+        // No merge intent known: the deploy record's commit itself.
+        assert!(
+            got[2].diff.starts_with(&format!("{c2} dep landed")),
+            "{}",
+            got[2].diff
+        );
+        assert!(got[2].diff.contains("+from dep"));
+        assert_eq!(got[3].sha, None);
+        assert_eq!(got[3].diff, "No deploy record found.");
+    }
 }
