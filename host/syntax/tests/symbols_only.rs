@@ -76,6 +76,48 @@ fn large_files_extracted_on_two_threads_equal_the_full_facts() {
     }
 }
 
+/// A Python file past the two-halves threshold, with `middle` inserted at its middle line.
+fn big_python(middle: &str) -> String {
+    let f = |i: usize| {
+        format!(
+            "def f{i}(a, b):\n    x = a * 2\n    if x > b:\n        return a + {i}\n    return x - b\n\n\n"
+        )
+    };
+    let head: String = (0..150).map(f).collect();
+    let tail: String = (150..300).map(f).collect();
+    format!("{head}{middle}{tail}")
+}
+
+#[test]
+fn large_python_files_parsed_as_two_halves_equal_a_whole_parse() {
+    let seams = [
+        "",
+        "class K:\n    def m(self):\n        return 1\n\n    # trailing comment\n\n\n",
+        "x = 1\n# a comment right before the split\n\n",
+        "s = \"\"\"\n\ndef not_a_function():\n    pass\n\n\ndef g():\n\"\"\"\n\n",
+        "if x:\n    y = 1\n\n\nelse:\n    y = 2\n\n",
+        "try:\n    y = 1\n\nexcept E:\n    pass\n\n",
+        "@decorator\n\ndef decorated():\n    pass\n\n",
+        "values = [\n\n\ndef\n]\n\n",
+        "total = 1 + \\\n\n2\n\n",
+        "def broken(:\n    pass\n\n",
+        "def early():\n    pass\n\n\n@dec(1)\nclass C(Base):\n    @property\n    def p(self):\n        return self._p\n\n",
+    ];
+    for seam in seams {
+        // Seams around the middle, whichever line the split lands on.
+        for shift in [0, 40, 80] {
+            let text = big_python(&format!("{}{seam}", "\n".repeat(shift % 3)));
+            let text = text.replacen("def f149", &format!("def f149_{shift}"), 1);
+            assert!(text.len() > 16 * 1024);
+            assert_eq!(
+                parse_symbols("big.py", text.as_bytes()).unwrap(),
+                symbols_of_full("big.py", text.as_bytes()),
+                "seam:\n{seam}"
+            );
+        }
+    }
+}
+
 #[test]
 fn edited_versions_equal_fresh_parses() {
     let py = include_str!("fixtures/sample.py");
@@ -146,5 +188,30 @@ proptest! {
         let base = SymbolsDoc::parse(path, before.as_bytes()).unwrap();
         let edited = base.edited(path, before.as_bytes(), after.as_bytes()).unwrap();
         prop_assert_eq!(edited, SymbolsDoc::parse(path, after.as_bytes()).unwrap());
+    }
+}
+
+proptest! {
+    // Each case parses a 2,000-line file twice; a few dozen cover the split points.
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn large_python_files_equal_a_whole_parse_under_line_edits(
+        at in 0usize..2100, drop in 0usize..6, copy_from in 0usize..2100, copy in 0usize..8
+    ) {
+        let before = big_python(include_str!("fixtures/sample.py"));
+        let lines: Vec<&str> = before.split_inclusive('\n').collect();
+        let at = at.min(lines.len());
+        let end = (at + drop).min(lines.len());
+        let from = copy_from.min(lines.len());
+        let to = (from + copy).min(lines.len());
+        let mut out: Vec<&str> = lines[..at].to_vec();
+        out.extend_from_slice(&lines[from..to]);
+        out.extend_from_slice(&lines[end..]);
+        let after = out.concat();
+        prop_assert_eq!(
+            parse_symbols("big.py", after.as_bytes()).unwrap(),
+            symbols_of_full("big.py", after.as_bytes())
+        );
     }
 }

@@ -9,6 +9,7 @@ mod imports;
 mod lang;
 mod outline;
 mod query;
+mod split;
 mod symbols;
 mod tokens;
 

@@ -16,7 +16,7 @@
 
 use tree_sitter::Node;
 
-use super::{ParseError, count_lines, parse_tree, symbols, syntax_errors};
+use super::{ParseError, count_lines, parse_tree, split, symbols, syntax_errors};
 use crate::facts::{FileFacts, Language};
 
 /// One top-level item of an error-free parse: its byte range and how many symbols it defines.
@@ -53,6 +53,29 @@ impl SymbolsDoc {
     /// Parses `bytes` as the language of `path` (see [`parse_symbols`]).
     pub fn parse(path: &str, bytes: &[u8]) -> Result<SymbolsDoc, ParseError> {
         let language = language_of(path)?;
+        if language == Language::Python
+            && bytes.len() >= split::SPLIT_BYTES
+            && let Some((symbols, items)) = split::parse_halves(path, bytes)?
+        {
+            return Ok(SymbolsDoc {
+                facts: FileFacts {
+                    language: Some(language),
+                    lines: count_lines(bytes),
+                    symbols,
+                    ..FileFacts::default()
+                },
+                items: Some(
+                    items
+                        .into_iter()
+                        .map(|(start, end, symbols)| Item {
+                            start,
+                            end,
+                            symbols,
+                        })
+                        .collect(),
+                ),
+            });
+        }
         let tree = parse_tree(language, path, bytes, None)?;
         let root = tree.root_node();
         let (symbols, items) = symbols::extract_outlined(language, root, bytes);
