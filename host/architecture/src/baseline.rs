@@ -47,8 +47,14 @@ pub fn read(root: &Path) -> Result<Option<Baseline>, ArchitectureError> {
         })
 }
 
-/// Write `report` as the baseline of `root` (creating `.sentrux/`); returns what was written.
+/// Write `report` as the baseline of `root` (creating `.sentrux/`), stamped now; returns
+/// what was written.
 pub fn write(root: &Path, report: &Report) -> Result<Baseline, ArchitectureError> {
+    write_at(root, report, now_timestamp())
+}
+
+/// [`write`] with the timestamp given (seconds since the epoch).
+pub fn write_at(root: &Path, report: &Report, now: f64) -> Result<Baseline, ArchitectureError> {
     let path = baseline_path(root);
     let io = |e: std::io::Error| ArchitectureError::Io {
         path: path.clone(),
@@ -57,7 +63,7 @@ pub fn write(root: &Path, report: &Report) -> Result<Baseline, ArchitectureError
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    let baseline = report.to_baseline(now_timestamp());
+    let baseline = report.to_baseline(now);
     let mut text = baseline.to_json();
     if !text.ends_with('\n') {
         text.push('\n');

@@ -11,6 +11,10 @@ use serde_json::json;
 
 use crate::analyzer::{Architecture, ArchitectureError, RulesMode, Scan};
 use crate::baseline::{self, BASELINE_PATH, RULES_PATH};
+use crate::metadata::METADATA_PATH;
+use crate::policy::Policy;
+use crate::refresh;
+use crate::staleness;
 
 /// Entries per category in `offenders`.
 pub const OFFENDERS_LIMIT: usize = 5;
@@ -84,22 +88,41 @@ pub async fn check(arch: &Architecture, root: &Path) -> Result<CommandOutput, Ar
     Ok(out)
 }
 
-/// `gate-save`: scan and write `.sentrux/baseline.json`.
+/// `gate-save`: scan the working tree and write `.sentrux/baseline.json`, then record
+/// `.sentrux/dgov-baseline.json` (accepted at HEAD, at `now`) when the tree is HEAD's: a
+/// notice on stderr says why not otherwise. The JSON is the written baseline plus
+/// `metadata` (the metadata, or null).
 pub async fn gate_save(
     arch: &Architecture,
     root: &Path,
+    policy: &Policy,
+    now: f64,
 ) -> Result<CommandOutput, ArchitectureError> {
     let scan = arch.scan_tree(root, &RulesMode::None).await?;
-    let written = baseline::write(root, &scan.report)?;
-    let mut out = CommandOutput::new(
-        render_gate_save_text(
-            &baseline::baseline_path(root).display().to_string(),
-            &scan.report,
-        ),
-        serde_json::to_value(&written).unwrap_or_default(),
-        0,
+    let written = baseline::write_at(root, &scan.report, now)?;
+    let recorded = refresh::record_saved(root, policy, now, scan.report.quality)?;
+    let mut stdout = render_gate_save_text(
+        &baseline::baseline_path(root).display().to_string(),
+        &scan.report,
     );
-    out.stderr = skipped_note(&scan);
+    let mut json = serde_json::to_value(&written).unwrap_or_default();
+    let mut stderr = skipped_note(&scan);
+    match &recorded {
+        Ok(meta) => {
+            stdout.push_str(&format!(
+                "Accepted at {:.12} ({METADATA_PATH})\n",
+                meta.accepted_head
+            ));
+            json["metadata"] = serde_json::to_value(meta).unwrap_or_default();
+        }
+        Err(notice) => {
+            stderr.push_str(notice);
+            stderr.push('\n');
+            json["metadata"] = serde_json::Value::Null;
+        }
+    }
+    let mut out = CommandOutput::new(stdout, json, 0);
+    out.stderr = stderr;
     Ok(out)
 }
 
@@ -158,7 +181,15 @@ pub async fn offenders(
 /// `status`: whether the analyzer is available, and the state of the baseline and rules.
 /// Exit 1 when the analyzer cannot be loaded (the caller reports that error) or the
 /// baseline is unreadable.
-pub fn status(arch: Result<&Architecture, &ArchitectureError>, root: &Path) -> CommandOutput {
+///
+/// With a baseline, its age at `now`: `N commits behind HEAD; D days old; baseline commit
+/// <sha12>` and whether that is stale under the policy's limits.
+pub fn status(
+    arch: Result<&Architecture, &ArchitectureError>,
+    root: &Path,
+    policy: &Policy,
+    now: f64,
+) -> CommandOutput {
     let (plugin_line, plugin_json, mut code) = match arch {
         Ok(a) => {
             let meta = a.plugin().meta();
@@ -200,6 +231,25 @@ pub fn status(arch: Result<&Architecture, &ArchitectureError>, root: &Path) -> C
             )
         }
     };
+    let (age_lines, age_json) = match staleness::baseline_age(root, now, policy.stale) {
+        Ok(Some(age)) => (
+            format!(
+                "age: {}\nstale: {} (limits: {} commits, {} days)\n",
+                age.description,
+                if age.stale { "yes" } else { "no" },
+                policy.stale.commits,
+                policy.stale.days
+            ),
+            serde_json::to_value(&age).unwrap_or_default(),
+        ),
+        Ok(None) | Err(ArchitectureError::Baseline { .. }) => {
+            (String::new(), serde_json::Value::Null)
+        }
+        Err(e) => (
+            format!("age: unknown ({e})\n"),
+            json!({ "error": e.to_string() }),
+        ),
+    };
     let rules = root.join(RULES_PATH).is_file();
     let rules_line = if rules {
         format!("rules: {RULES_PATH}")
@@ -207,8 +257,8 @@ pub fn status(arch: Result<&Architecture, &ArchitectureError>, root: &Path) -> C
         format!("rules: none ({RULES_PATH} not found)")
     };
     CommandOutput::new(
-        format!("{plugin_line}\n{baseline_line}\n{rules_line}\n"),
-        json!({ "analyzer": plugin_json, "baseline": baseline_json, "rules": rules }),
+        format!("{plugin_line}\n{baseline_line}\n{age_lines}{rules_line}\n"),
+        json!({ "analyzer": plugin_json, "baseline": baseline_json, "age": age_json, "rules": rules }),
         code,
     )
 }

@@ -1,5 +1,6 @@
 //! What `dgov run` and settlement do with sentrux (spec §3.1–3.2), as plain functions the
-//! runner and the settlement pipeline call: the baseline stays with the host.
+//! runner and the settlement pipeline call: the baseline stays with the host. The refresh
+//! after a complete run is in [`crate::refresh`].
 
 use std::path::Path;
 
@@ -8,6 +9,7 @@ use serde::Serialize;
 
 use crate::analyzer::{Architecture, ArchitectureError, RulesMode};
 use crate::baseline;
+use crate::policy::Mode;
 
 /// What the pre-dispatch bootstrap did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -101,26 +103,37 @@ pub async fn assess_task(
 /// The post-run comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct PostRun {
-    /// The run's structure degraded (the run is `degraded`: exit 0 with a warning).
+    /// The run's structure degraded (the run is `degraded`: exit 0 with a warning). In
+    /// `diff` mode only degradations the run's own changes caused count; in `strict` mode
+    /// any does.
     pub degraded: bool,
+    /// Degradations found that this run did not cause (reported, never `degraded`).
+    pub pre_existing: usize,
     pub quality_before: u32,
     pub quality_after: u32,
     pub comparison: Option<Comparison>,
-    /// The text to print when degraded.
+    /// The text to print when anything degraded.
     pub warning: Option<String>,
 }
 
 /// After the DAG: compare `rev` (normally `HEAD` of the target) with the baseline,
 /// attributing degradations to the files changed since `pre_run_head`.
+///
+/// A degradation the run did not cause (one that was already there when it started, and
+/// a whole-tree drop) does not make the run degraded in `diff` mode: otherwise every run
+/// after a degraded one stayed degraded, and the refresh that accepts the structure never
+/// came.
 pub async fn post_run(
     arch: &Architecture,
     repo: &Path,
     rev: &str,
     changed_since_pre_run: &[String],
+    mode: Mode,
 ) -> Result<PostRun, ArchitectureError> {
     let Some(base) = baseline::read(repo)?.filter(|b| b.total_import_edges > 0) else {
         return Ok(PostRun {
             degraded: false,
+            pre_existing: 0,
             quality_before: 0,
             quality_after: 0,
             comparison: None,
@@ -129,38 +142,32 @@ pub async fn post_run(
     };
     let scan = arch.scan_rev(repo, rev, &RulesMode::None).await?;
     let cmp = compare(&base, &scan.report, Some(changed_since_pre_run));
+    let own = cmp.attributable().len();
+    let degraded = match mode {
+        Mode::Strict => cmp.degraded,
+        Mode::Diff => own > 0,
+    };
+    let pre_existing = if cmp.degraded {
+        cmp.degradations.len() - own
+    } else {
+        0
+    };
     let warning = cmp.degraded.then(|| {
-        format!(
-            "warning: architecture degraded by this run\n{}",
-            dgov_sentrux::render_gate_text(&cmp)
-        )
+        let head = if degraded {
+            "warning: architecture degraded by this run"
+        } else {
+            "warning: architecture degraded compared with the baseline, but not by this run's changes (pre-existing; a complete run accepts it into the baseline)"
+        };
+        format!("{head}\n{}", dgov_sentrux::render_gate_text(&cmp))
     });
     Ok(PostRun {
-        degraded: cmp.degraded,
+        degraded,
+        pre_existing,
         quality_before: quality::display(base.quality_signal),
         quality_after: scan.report.quality,
         comparison: Some(cmp),
         warning,
     })
-}
-
-/// After a clean, complete, full-plan run: rewrite the baseline from `rev`. Returns whether
-/// it changed (the timestamp alone does not count).
-pub async fn refresh_baseline(
-    arch: &Architecture,
-    repo: &Path,
-    rev: &str,
-) -> Result<bool, ArchitectureError> {
-    let scan = arch.scan_rev(repo, rev, &RulesMode::None).await?;
-    let fresh = scan.report.to_baseline(0.0);
-    if let Ok(Some(mut old)) = baseline::read(repo) {
-        old.timestamp = 0.0;
-        if old == fresh {
-            return Ok(false);
-        }
-    }
-    baseline::write(repo, &scan.report)?;
-    Ok(true)
 }
 
 /// Source files (languages dgov parses) changed between two commits, for attribution.

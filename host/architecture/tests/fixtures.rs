@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use dgov_architecture::analyzer::{RulesSource, block_on};
 use dgov_architecture::commands;
 use dgov_architecture::run_hooks;
-use dgov_architecture::{Architecture, RulesMode, baseline};
+use dgov_architecture::{Architecture, Mode, Policy, RulesMode, baseline};
 use dgov_sentrux::DegradationKind;
 
 fn arch() -> &'static Architecture {
@@ -245,9 +245,14 @@ fn degradation_between_two_commits_is_detected_and_attributed() {
         ("c.py", "from . import a\nZ = a.fa()\n"),
     ]);
     let first = commit(dir.path(), "noop");
-    let saved = block_on(commands::gate_save(arch(), dir.path()))
-        .unwrap()
-        .unwrap();
+    let saved = block_on(commands::gate_save(
+        arch(),
+        dir.path(),
+        &Policy::default(),
+        baseline::now_timestamp(),
+    ))
+    .unwrap()
+    .unwrap();
     assert_eq!(saved.code, 0);
     assert!(saved.stdout.starts_with("Baseline saved to "));
     assert_eq!(saved.json["cycle_count"], 0);
@@ -383,10 +388,9 @@ fn the_task_gate_fails_only_on_attributable_degradation() {
     assert!(!off.fails() && off.comparison.is_none());
 }
 
-/// The bootstrap creates a missing baseline once; a refresh after a clean run rewrites it
-/// only when the structure changed.
+/// The bootstrap creates a missing baseline once and leaves an existing one alone.
 #[test]
-fn bootstrap_creates_the_baseline_once_and_refresh_tracks_head() {
+fn bootstrap_creates_the_baseline_once() {
     let dir = repo(&[("a.py", "def fa():\n    return 1\n\nfa()\n")]);
     let first = block_on(run_hooks::ensure_baseline(arch(), dir.path()))
         .unwrap()
@@ -400,25 +404,6 @@ fn bootstrap_creates_the_baseline_once_and_refresh_tracks_head() {
     assert_eq!(
         std::fs::read_to_string(baseline::baseline_path(dir.path())).unwrap(),
         before
-    );
-    assert!(
-        !block_on(run_hooks::refresh_baseline(arch(), dir.path(), "HEAD"))
-            .unwrap()
-            .unwrap()
-    );
-    write(dir.path(), &[("b.py", "from . import a\nX = a.fa()\n")]);
-    commit(dir.path(), "edge");
-    assert!(
-        block_on(run_hooks::refresh_baseline(arch(), dir.path(), "HEAD"))
-            .unwrap()
-            .unwrap()
-    );
-    assert_eq!(
-        baseline::read(dir.path())
-            .unwrap()
-            .unwrap()
-            .total_import_edges,
-        1
     );
 }
 
@@ -439,9 +424,15 @@ fn post_run_marks_a_degraded_run_with_a_warning() {
     );
     commit(dir.path(), "run");
     let changed = run_hooks::changed_files(dir.path(), &pre, "HEAD").unwrap();
-    let post = block_on(run_hooks::post_run(arch(), dir.path(), "HEAD", &changed))
-        .unwrap()
-        .unwrap();
+    let post = block_on(run_hooks::post_run(
+        arch(),
+        dir.path(),
+        "HEAD",
+        &changed,
+        Mode::Diff,
+    ))
+    .unwrap()
+    .unwrap();
     assert!(post.degraded);
     assert!(post.warning.unwrap().contains("Cycles increased: 0 → 1"));
 }

@@ -233,7 +233,20 @@ pub fn run(args: RunArgs, g: &Globals) -> anyhow::Result<u8> {
         res
     });
     let report = report.map_err(|e| with_code(exit::FAILURE, anyhow::anyhow!("{e}")))?;
-    let sentrux = sentrux.map(|h| h.after_run(report.status == RunStatus::Complete, full_plan, g));
+    let sentrux = sentrux.map(|h| {
+        // The plan directory and its archive are the run's own changes, not the user's.
+        let exempt = crate::cmd_sentrux::relative_dirs(
+            &root,
+            [Some(dir.as_path()), report.archived_to.as_deref()],
+        );
+        let end = crate::cmd_sentrux::RunEnd {
+            complete: report.status == RunStatus::Complete,
+            full_plan,
+            all_deployed: report.summary.skipped.is_empty(),
+            exempt: &exempt,
+        };
+        h.after_run(end, g)
+    });
     print_summary(&report, started.elapsed(), g, sentrux.as_ref());
     Ok(match report.status {
         RunStatus::Complete => exit::SUCCESS,

@@ -11,7 +11,11 @@ fn dgov(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .current_dir(root)
         .stdin(Stdio::null())
         .env_remove("DGOV_FAULT")
-        .env_remove("DGOV_WORKER");
+        .env_remove("DGOV_WORKER")
+        // Runner tests: the sentrux hooks (baseline bootstrap, and the refresh commit after
+        // a complete run, whose timestamped baseline would change the final tree) are
+        // tested in sentrux_cli.rs.
+        .env("DGOV_SENTRUX", "off");
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -159,10 +159,7 @@ fn a_run_bootstraps_the_baseline_and_a_structural_regression_marks_it_degraded()
     assert_eq!(doc["status"], "degraded", "{doc}");
     assert_eq!(doc["sentrux"]["degraded"], true);
     assert_eq!(doc["sentrux"]["comparison"]["cycles_after"], 1);
-    assert_eq!(
-        doc["sentrux"]["baseline_refreshed"],
-        serde_json::Value::Null
-    );
+    assert_eq!(doc["sentrux"]["baseline_refresh"], serde_json::Value::Null);
     let base = std::fs::read_to_string(root.join(".sentrux/baseline.json")).unwrap();
     let base: serde_json::Value = serde_json::from_str(&base).unwrap();
     assert_eq!(base["cycle_count"], 0, "the baseline is the pre-run one");
@@ -174,10 +171,126 @@ fn a_run_bootstraps_the_baseline_and_a_structural_regression_marks_it_degraded()
         &[("DGOV_SETTLEMENT", "accept-all")],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    // The cycle is still there and the baseline predates it: still degraded, until someone
-    // accepts the new structure with `dgov sentrux gate-save`.
+    // The cycle is still there, but this run did not cause it (it only added n.py): the
+    // run is complete, the degradation is reported as pre-existing, and the complete run
+    // accepts the current structure. (Before, every later run stayed degraded until someone
+    // ran `dgov sentrux gate-save`.)
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["status"], "degraded", "{doc}");
+    assert_eq!(doc["status"], "complete", "{doc}");
+    assert_eq!(doc["sentrux"]["degraded"], false);
+    assert!(
+        doc["sentrux"]["pre_existing"].as_u64().unwrap() > 0,
+        "{doc}"
+    );
+    assert_eq!(
+        doc["sentrux"]["baseline_refresh"]["result"], "committed",
+        "{doc}"
+    );
+    assert_eq!(doc["sentrux"]["baseline_refresh"]["baseline_changed"], true);
+    assert_eq!(last_subject(&root), "Refresh sentrux baseline");
+    let base = std::fs::read_to_string(root.join(".sentrux/baseline.json")).unwrap();
+    let base: serde_json::Value = serde_json::from_str(&base).unwrap();
+    assert_eq!(base["cycle_count"], 1, "the accepted structure");
+    assert!(root.join(".sentrux/dgov-baseline.json").is_file());
+}
+
+fn last_subject(root: &Path) -> String {
+    let o = Command::new("git")
+        .args(["log", "-1", "--format=%s"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn head(root: &Path) -> String {
+    let o = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// A stale baseline is a warning at run start, not an error; the complete run that
+/// follows refreshes it (one commit), after which `status` reports it fresh. (Refusal on
+/// a dirty root and "already current" are tested in `dgov-architecture`.)
+#[test]
+fn a_stale_baseline_warns_and_a_complete_run_refreshes_it_once() {
+    let (_tmp, root) = repo(&[
+        ("a.py", A),
+        ("b.py", B_CLEAN),
+        (".dgov/project.toml", "[sentrux]\nstale_commits = 1\n"),
+    ]);
+    let out = dgov(&root, &["--json", "sentrux", "gate-save"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["metadata"]["accepted_head"], head(&root));
+    assert_eq!(doc["metadata"]["schema"], 1);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "accept baseline"]);
+    std::fs::write(root.join("c.py"), "C = 1\n").unwrap();
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "c"]);
+    plan(&root, "echo 'C = 2' > c.py", "c.py");
+
+    let out = dgov(&root, &["sentrux", "status"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("age: 2 commits behind HEAD; 0 minutes old; baseline commit "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("stale: yes (limits: 1 commits, 14 days)"),
+        "{stdout}"
+    );
+
+    let out = dgov(
+        &root,
+        &["run", ".dgov/plans/demo", "--worker", "command"],
+        &[("DGOV_SETTLEMENT", "accept-all")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: the sentrux baseline is stale (2 commits behind HEAD;"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("sentrux baseline refreshed and committed"),
+        "{stderr}"
+    );
+    assert_eq!(last_subject(&root), "Refresh sentrux baseline");
+    let out = dgov(&root, &["--json", "sentrux", "status"], &[]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["age"]["stale"], false, "{doc}");
+    assert_eq!(doc["age"]["commits_behind"], 0, "{doc}");
+    assert_eq!(doc["age"]["source"], "metadata");
+
+    // The next complete run: nothing structural changed, but HEAD moved past the accepted
+    // commit, so only the metadata is committed again.
+    let refreshed = head(&root);
+    git(&root, &["add", "-A", ".dgov/plans"]);
+    git(&root, &["commit", "-qm", "archive"]);
+    let archive = head(&root);
+    plan_next(&root);
+    let out = dgov(
+        &root,
+        &["--json", "run", ".dgov/plans/next", "--worker", "command"],
+        &[("DGOV_SETTLEMENT", "accept-all")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["sentrux"]["baseline_refresh"]["result"], "committed",
+        "{doc}"
+    );
+    assert_eq!(
+        doc["sentrux"]["baseline_refresh"]["baseline_changed"],
+        false
+    );
+    assert_ne!(head(&root), refreshed);
+    assert_ne!(head(&root), archive);
 }
 
 fn plan_next(root: &Path) {

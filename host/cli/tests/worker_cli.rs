@@ -41,7 +41,13 @@ fn demo_runs_three_tasks_to_main_offline() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let log = git(&dir, &["log", "--format=%s", "main"]);
-    let subjects: Vec<&str> = log.lines().collect();
+    // The complete run accepts the sentrux baseline at its result (docs/sentrux.md).
+    assert_eq!(
+        log.lines().next(),
+        Some("Refresh sentrux baseline"),
+        "{log}"
+    );
+    let subjects: Vec<&str> = log.lines().skip(1).collect();
     assert_eq!(subjects.len(), 4, "{log}");
     assert_eq!(
         subjects[0], "tests: cover hello and bye",
@@ -109,7 +115,11 @@ fn fix_runs_a_one_task_plan_with_a_replay_provider_and_archives_it() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(git(d, &["show", "main:hello.txt"]), "HELLO");
-    assert_eq!(git(d, &["log", "-1", "--format=%s", "main"]), "fix: louder");
+    // The fix lands, then the complete run accepts the sentrux baseline (docs/sentrux.md).
+    assert_eq!(
+        git(d, &["log", "-2", "--format=%s", "main"]),
+        "Refresh sentrux baseline\nfix: louder"
+    );
     assert!(
         d.join(".dgov/runtime/fix-plans/archive/fix-make-hello-louder/fix/main.toml")
             .exists()
