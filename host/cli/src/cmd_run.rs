@@ -430,6 +430,10 @@ fn print_summary(
         println!("skipped_tasks: {}", s.skipped.join(", "));
     }
     println!("duration_s: {:.2}", elapsed.as_secs_f64());
+    if let Some(result) = sentrux.and_then(|v| v["baseline_refresh"]["result"].as_str()) {
+        // committed / already current / refused (the reason is on stderr).
+        println!("sentrux_baseline: {}", result.replace('_', " "));
+    }
     if let Some(dest) = &report.archived_to {
         println!("Plan fully deployed → archived to {}", dest.display());
         println!("  (commit the move: git add -A .dgov/plans)");

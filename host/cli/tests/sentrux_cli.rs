@@ -260,6 +260,11 @@ fn a_stale_baseline_warns_and_a_complete_run_refreshes_it_once() {
         stderr.contains("sentrux baseline refreshed and committed"),
         "{stderr}"
     );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("\nsentrux_baseline: committed\n"),
+        "{stdout}"
+    );
     assert_eq!(last_subject(&root), "Refresh sentrux baseline");
     let out = dgov(&root, &["--json", "sentrux", "status"], &[]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -350,4 +355,30 @@ fn settlement_rejects_only_the_task_that_causes_the_degradation() {
     let err = doc["task_errors"]["tasks/main.cycle"].as_str().unwrap();
     assert!(err.contains("Cycles increased: 0 → 1"), "{err}");
     assert_eq!(std::fs::read_to_string(root.join("b.py")).unwrap(), B_CLEAN);
+}
+
+/// An `--only` run is not the full plan: the baseline is compared but never refreshed.
+#[test]
+fn an_only_run_never_refreshes_the_baseline() {
+    let (_tmp, root) = repo(&[("a.py", A), ("b.py", B_CLEAN)]);
+    plan(&root, "echo 'C = 2' > c.py", "c.py");
+    let out = dgov(
+        &root,
+        &[
+            "--json",
+            "run",
+            ".dgov/plans/demo",
+            "--worker",
+            "command",
+            "--only",
+            "tasks/main.t",
+        ],
+        &[("DGOV_SETTLEMENT", "accept-all")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["status"], "complete", "{doc}");
+    assert_eq!(doc["sentrux"]["baseline_refresh"], serde_json::Value::Null);
+    assert_eq!(last_subject(&root), "t");
+    assert!(!root.join(".sentrux/dgov-baseline.json").exists());
 }
