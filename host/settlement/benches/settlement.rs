@@ -5,9 +5,11 @@
 //!   semantic plugin calls, event recording — with the verdict cache off. Commands gates would
 //!   run are excluded by policy (none configured). Budget: < 30 ms.
 //! - `semantic gate, 2,000-line pair`: host facts extraction for base/task/target/candidate of
-//!   a 2,000-line Python file plus the semantic plugin call. Budget: < 20 ms.
+//!   a 2,000-line Python file plus the semantic plugin call. Budget: < 20 ms. Broken down
+//!   into host facts (cold cache), the plugin call with those facts, and the fixed cost of a
+//!   gate call (fresh sandbox, empty comparison); the size of the JSON handed over is printed.
 //!
-//! Run with `cargo bench -p dgov-settlement`.
+//! Run with `cargo bench -p dgov-settlement`; `DGOV_BENCH=semantic` skips the settle loop.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -18,12 +18,18 @@
 //! # }
 //! ```
 //!
+//! The semantic gate needs only symbols and syntax errors, at several close versions of a
+//! file: [`parse_symbols`] skips the full walk (same symbols as `parse_file`), and
+//! [`SymbolsDoc::edited`] re-extracts an edited version by re-parsing only the top-level
+//! items the edit touched (tree-sitter's incremental parsing reuses little in Python).
+//!
 //! # Layout
 //! - [`facts`]: the data model, language detection and the stable body fingerprint.
 //! - [`changes`]: symbol-level diffs by body hash (what the semantic gate compares).
 //! - `parse` (feature `parse`): tree-sitter extraction; `parse/lang.rs` holds per-language
 //!   node kinds, `imports.rs` import statements, `symbols.rs` semantic symbols,
-//!   `tokens.rs` token streams.
+//!   `tokens.rs` token streams, `outline.rs` the symbols-only path and region re-parse,
+//!   `split.rs` two-thread parsing of large Python files.
 //!
 //! Imports are reported as written; resolving them to files needs the whole file list and
 //! lives in `dgov-sentrux` (`resolve` module).
