@@ -3,40 +3,20 @@
 //! gate in the attempt worktree; the host keeps its edits only on the task's lines, commits
 //! them on the attempt branch, and the candidate and the merge use that commit.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use dgov_git::{Oid, Repo};
 use dgov_kernel::RunMode;
 use dgov_plugin_host::bindings::{FileContent, Fix, TextEdit};
-use dgov_plugin_host::{Runtime, RuntimeConfig};
 use dgov_runner::*;
 use dgov_settlement::autofix::Session;
-use dgov_settlement::{GateSettlement, GateVerdict, Gates, Pipeline, Request};
-use dgov_store::{RunLock, Store};
-
-fn pipeline() -> Arc<Pipeline> {
-    static P: OnceLock<Arc<Pipeline>> = OnceLock::new();
-    P.get_or_init(|| {
-        let rt = Runtime::new(RuntimeConfig {
-            cache_dir: Some(
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("settlement-component-cache"),
-            ),
-            limits: Default::default(),
-        })
-        .unwrap();
-        Arc::new(Pipeline::new(Gates::new(Arc::new(rt))))
-    })
-    .clone()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use dgov_settlement::{GateSettlement, GateVerdict, Request};
+use dgov_store::RunLock;
+use support::*;
 
 /// The fake formatter: strips trailing blanks from the files it is given — and, like a
 /// formatter run on a whole package would, from `other.py`, which no task touches — and
@@ -48,30 +28,16 @@ const FORMATTER: &str =
 const M_BASE: &str = "def f():   \n    return 1\n";
 
 fn project(formatter: &str, policy: &str) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("proj");
-    std::fs::create_dir(&root).unwrap();
-    git2::Repository::init(&root).unwrap();
-    for (p, text) in [
+    support::repo(&[
         ("fmt.sh", formatter),
         ("m.py", M_BASE),
         ("other.py", "x = 1   \n"),
         (".dgov/project.toml", policy),
-    ] {
-        let path = root.join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    Repo::open(&root).unwrap().bootstrap_commit().unwrap();
-    (tmp, root)
+    ])
 }
 
 const FORMAT: &str =
     "[project]\nformat_cmd = \"sh fmt.sh {file}\"\nsource_extensions = [\".py\"]\n";
-
-fn write_policy(root: &Path, text: &str) {
-    std::fs::write(root.join(".dgov/project.toml"), text).unwrap();
-}
 
 /// An attempt prepared by hand: a worktree from HEAD with `files` written and committed.
 /// The worker `git add`s its changes itself (the original's autofix never saw staged
@@ -88,18 +54,7 @@ fn attempt(root: &Path, id: &str, files: &[(&str, &str)]) -> Request {
     }
     index.write().unwrap();
     let commit = repo.commit_attempt(&wt.path, "feat").unwrap().unwrap();
-    Request {
-        plan: "p".into(),
-        task: id.into(),
-        attempt: 1,
-        root: repo.root().to_path_buf(),
-        worktree: wt.path,
-        base,
-        commit,
-        claims: files.iter().map(|(p, _)| p.to_string()).collect(),
-        read: vec![],
-        test_cmd: None,
-    }
+    support::request(&repo, id, wt.path, base, commit, files)
 }
 
 fn at(root: &Path, commit: &str, path: &str) -> Option<String> {
@@ -124,17 +79,6 @@ fn is_clean(dir: &Path) -> bool {
     let mut o = git2::StatusOptions::new();
     o.include_untracked(true);
     repo.statuses(Some(&mut o)).unwrap().is_empty()
-}
-
-fn events(root: &Path, kind: &str) -> Vec<serde_json::Value> {
-    Store::open(root)
-        .unwrap()
-        .events_after(0, None, 100_000)
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.kind == kind)
-        .map(|e| e.data)
-        .collect()
 }
 
 #[test]

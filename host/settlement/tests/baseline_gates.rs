@@ -3,73 +3,17 @@
 //! diagnostics absent on the baseline revision (which is type-checked once per base tree), and
 //! the coverage gate compares changed files with the session's `.coverage-baseline/`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
 
-use dgov_git::Repo;
-use dgov_plugin_host::{Runtime, RuntimeConfig};
-use dgov_settlement::{GateVerdict, Gates, Outcome, Pipeline, Request};
-
-fn pipeline() -> Arc<Pipeline> {
-    static P: OnceLock<Arc<Pipeline>> = OnceLock::new();
-    P.get_or_init(|| {
-        let rt = Runtime::new(RuntimeConfig {
-            cache_dir: Some(
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("settlement-component-cache"),
-            ),
-            limits: Default::default(),
-        })
-        .unwrap();
-        Arc::new(Pipeline::new(Gates::new(Arc::new(rt))))
-    })
-    .clone()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use dgov_settlement::{GateVerdict, Outcome};
+use support::*;
 
 fn project(files: &[(&str, &str)], toml: &str) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("proj");
-    std::fs::create_dir(&root).unwrap();
-    git2::Repository::init(&root).unwrap();
-    for (p, text) in files {
-        let path = root.join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    std::fs::create_dir_all(root.join(".dgov")).unwrap();
-    std::fs::write(root.join(".dgov/project.toml"), toml).unwrap();
-    Repo::open(&root).unwrap().bootstrap_commit().unwrap();
-    (tmp, root)
-}
-
-/// An attempt prepared by hand: a worktree from HEAD with `files` written and committed.
-fn attempt(root: &Path, id: &str, files: &[(&str, &str)]) -> Request {
-    let repo = Repo::open(root).unwrap();
-    let base = repo.head().unwrap().unwrap();
-    let wt = repo.create_attempt("p", id, 1, base).unwrap();
-    for (p, text) in files {
-        std::fs::write(wt.path.join(p), text).unwrap();
-    }
-    let commit = repo.commit_attempt(&wt.path, "feat").unwrap().unwrap();
-    Request {
-        plan: "p".into(),
-        task: id.into(),
-        attempt: 1,
-        root: repo.root().to_path_buf(),
-        worktree: wt.path,
-        base,
-        commit,
-        claims: files.iter().map(|(p, _)| p.to_string()).collect(),
-        read: vec![],
-        test_cmd: None,
-    }
+    let mut all = files.to_vec();
+    all.push((".dgov/project.toml", toml));
+    support::repo(&all)
 }
 
 fn gate<'a>(out: &'a Outcome, name: &str) -> Vec<&'a dgov_settlement::GateRun> {

@@ -2,78 +2,19 @@
 //! `command-gate`: the setup gate, review hooks, related-test targeting and lint findings
 //! scoped to the task's lines, on real temporary git repositories with plain shell commands.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
 
-use dgov_git::Repo;
 use dgov_plugin_host::bindings::Severity;
-use dgov_plugin_host::{Runtime, RuntimeConfig};
-use dgov_settlement::{GateRun, GateVerdict, Gates, Outcome, PhaseName, Pipeline, Request};
-
-fn pipeline() -> Arc<Pipeline> {
-    static P: OnceLock<Arc<Pipeline>> = OnceLock::new();
-    P.get_or_init(|| {
-        let rt = Runtime::new(RuntimeConfig {
-            cache_dir: Some(
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("settlement-component-cache"),
-            ),
-            limits: Default::default(),
-        })
-        .unwrap();
-        Arc::new(Pipeline::new(Gates::new(Arc::new(rt))))
-    })
-    .clone()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn write(root: &Path, files: &[(&str, &str)]) {
-    for (p, text) in files {
-        let path = root.join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-}
+use dgov_settlement::{GateRun, GateVerdict, Outcome, PhaseName, Request};
+use support::*;
 
 /// A committed repository holding `files` and `.dgov/project.toml` = `project`.
 fn project(project: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("proj");
-    std::fs::create_dir(&root).unwrap();
-    git2::Repository::init(&root).unwrap();
-    write(
-        &root,
-        &[("README", "hello\n"), (".dgov/project.toml", project)],
-    );
-    write(&root, files);
-    Repo::open(&root).unwrap().bootstrap_commit().unwrap();
-    (tmp, root)
-}
-
-/// An attempt from HEAD with `files` written (directories created) and committed.
-fn attempt(root: &Path, id: &str, files: &[(&str, &str)]) -> Request {
-    let repo = Repo::open(root).unwrap();
-    let base = repo.head().unwrap().unwrap();
-    let wt = repo.create_attempt("p", id, 1, base).unwrap();
-    write(&wt.path, files);
-    let commit = repo.commit_attempt(&wt.path, "feat").unwrap().unwrap();
-    Request {
-        plan: "p".into(),
-        task: id.into(),
-        attempt: 1,
-        root: repo.root().to_path_buf(),
-        worktree: wt.path,
-        base,
-        commit,
-        claims: files.iter().map(|(p, _)| p.to_string()).collect(),
-        read: vec![],
-        test_cmd: None,
-    }
+    let mut all = vec![(".dgov/project.toml", project)];
+    all.extend_from_slice(files);
+    support::repo(&all)
 }
 
 fn settle(req: &Request) -> Outcome {

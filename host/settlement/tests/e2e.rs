@@ -2,74 +2,18 @@
 //! command workers, the real plugin runtime, built-in gates and repository gates built from
 //! source into `.dgov/plugins/`.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+mod support;
+
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use dgov_git::Repo;
 use dgov_kernel::RunMode;
-use dgov_plugin_host::{Runtime, RuntimeConfig};
 use dgov_runner::*;
-use dgov_settlement::{GateSettlement, GateVerdict, Gates, Pipeline, Request};
+use dgov_settlement::{GateSettlement, GateVerdict};
 use dgov_store::{RunLock, Store};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// Build a plugin crate of the workspace for wasm32-wasip2 once per test binary.
-fn wasm(package: &str) -> PathBuf {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    dgov_wasm_build::WasmBuild {
-        manifest_path: workspace().join("Cargo.toml"),
-        packages: vec![package.to_owned()],
-        profile: "plugin".to_owned(),
-        target_dir: None,
-        jobs: None,
-    }
-    .run()
-    .unwrap_or_else(|e| panic!("building {package}: {e}"))
-    .remove(0)
-}
-
-fn pipeline() -> Arc<Pipeline> {
-    static P: OnceLock<Arc<Pipeline>> = OnceLock::new();
-    P.get_or_init(|| {
-        let rt = Runtime::new(RuntimeConfig {
-            cache_dir: Some(
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("settlement-component-cache"),
-            ),
-            limits: Default::default(),
-        })
-        .unwrap();
-        Arc::new(Pipeline::new(Gates::new(Arc::new(rt))))
-    })
-    .clone()
-}
-
-fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("proj");
-    std::fs::create_dir(&root).unwrap();
-    git2::Repository::init(&root).unwrap();
-    std::fs::write(root.join("README"), "hello\n").unwrap();
-    for (p, text) in files {
-        let path = root.join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    Repo::open(&root).unwrap().bootstrap_commit().unwrap();
-    (tmp, root)
-}
-
-fn write_policy(root: &Path, text: &str) {
-    std::fs::create_dir_all(root.join(".dgov")).unwrap();
-    std::fs::write(root.join(".dgov/project.toml"), text).unwrap();
-}
+use support::{attempt, events, pipeline, rt, state, wasm, write_policy};
 
 fn task(id: &str, files: &[&str], prompt: &str) -> RunTask {
     RunTask {
@@ -113,39 +57,10 @@ async fn run(
         .unwrap()
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn state(root: &Path, id: &str) -> (String, String) {
-    let store = Store::open(root).unwrap();
-    let view = store.status_view().unwrap();
-    let row = view
-        .tasks
-        .iter()
-        .find(|t| t.task == id)
-        .unwrap_or_else(|| panic!("no task {id}"));
-    (row.state.clone(), row.error.clone().unwrap_or_default())
-}
-
-fn events(root: &Path, kind: &str) -> Vec<serde_json::Value> {
-    let store = Store::open(root).unwrap();
-    store
-        .events_after(0, None, 100_000)
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.kind == kind)
-        .map(|e| e.data)
-        .collect()
-}
-
 #[test]
 fn a_repository_gate_rejects_until_policy_disables_it_without_a_rebuild() {
     let gate = wasm("secret-gate");
-    let (_tmp, root) = project(&[]);
+    let (_tmp, root) = support::repo(&[]);
     std::fs::create_dir_all(root.join(".dgov/plugins")).unwrap();
     std::fs::copy(&gate, root.join(".dgov/plugins/secret-gate.wasm")).unwrap();
     write_policy(
@@ -196,7 +111,7 @@ fn a_repository_gate_rejects_until_policy_disables_it_without_a_rebuild() {
 #[test]
 fn candidate_validation_rejects_tasks_that_pass_alone_but_break_the_build_together() {
     let check = "if [ -f a.txt ] && [ -f b.txt ]; then echo 'a.txt and b.txt together break the build'; exit 1; fi\n";
-    let (_tmp, root) = project(&[("check.sh", check)]);
+    let (_tmp, root) = support::repo(&[("check.sh", check)]);
     write_policy(&root, "[project]\ntest_cmd = \"sh check.sh\"\n");
     // b waits until a has landed, so b's candidate is built on a target that contains a.
     let wait = format!(
@@ -233,33 +148,10 @@ fn candidate_validation_rejects_tasks_that_pass_alone_but_break_the_build_togeth
     assert!(!root.join("b.txt").exists());
 }
 
-/// An attempt prepared by hand: a worktree from HEAD with `files` written and committed.
-fn attempt(root: &Path, id: &str, files: &[(&str, &str)]) -> Request {
-    let repo = Repo::open(root).unwrap();
-    let base = repo.head().unwrap().unwrap();
-    let wt = repo.create_attempt("p", id, 1, base).unwrap();
-    for (p, text) in files {
-        std::fs::write(wt.path.join(p), text).unwrap();
-    }
-    let commit = repo.commit_attempt(&wt.path, "feat").unwrap().unwrap();
-    Request {
-        plan: "p".into(),
-        task: id.into(),
-        attempt: 1,
-        root: repo.root().to_path_buf(),
-        worktree: wt.path,
-        base,
-        commit,
-        claims: files.iter().map(|(p, _)| p.to_string()).collect(),
-        read: vec![],
-        test_cmd: None,
-    }
-}
-
 #[test]
 fn a_trapping_or_runaway_gate_is_an_error_verdict_and_policy_decides_as_for_preexisting_findings() {
     let gate = wasm("misbehaving-gate");
-    let (_tmp, root) = project(&[]);
+    let (_tmp, root) = support::repo(&[]);
     std::fs::create_dir_all(root.join(".dgov/plugins")).unwrap();
     std::fs::copy(&gate, root.join(".dgov/plugins/misbehaving-gate.wasm")).unwrap();
     let req = attempt(&root, "t", &[("x.txt", "x\n")]);
@@ -323,7 +215,7 @@ fn a_trapping_or_runaway_gate_is_an_error_verdict_and_policy_decides_as_for_pree
 
 #[test]
 fn an_unchanged_tree_reuses_cached_verdicts_and_says_so() {
-    let (_tmp, root) = project(&[("check.sh", "exit 0\n")]);
+    let (_tmp, root) = support::repo(&[("check.sh", "exit 0\n")]);
     write_policy(&root, "[project]\ntest_cmd = \"sh check.sh\"\n");
     let req = attempt(&root, "t", &[("x.txt", "x\n")]);
     let rt = rt();
@@ -354,7 +246,7 @@ fn an_unchanged_tree_reuses_cached_verdicts_and_says_so() {
 
 #[test]
 fn scope_violations_are_terminal_and_not_retryable() {
-    let (_tmp, root) = project(&[]);
+    let (_tmp, root) = support::repo(&[]);
     let mut req = attempt(&root, "t", &[("x.txt", "x\n"), ("y.txt", "y\n")]);
     req.claims = vec!["x.txt".into()];
     let out = rt().block_on(pipeline().settle(&req));
@@ -369,7 +261,7 @@ fn scope_violations_are_terminal_and_not_retryable() {
 #[test]
 fn concurrent_edits_of_one_function_are_rejected_by_the_semantic_gate_end_to_end() {
     let base = "def f(a):\n    x = 1\n    y = 2\n    z = 3\n    return x + y + z + a\n\n\ndef g():\n    return 0\n";
-    let (_tmp, root) = project(&[("m.py", base)]);
+    let (_tmp, root) = support::repo(&[("m.py", base)]);
     let req = attempt(&root, "t", &[("m.py", &base.replace("x = 1", "x = 10"))]);
     // The target edits another line of the same function meanwhile (no textual conflict).
     std::fs::write(root.join("m.py"), base.replace("z = 3", "z = 30")).unwrap();
@@ -391,7 +283,7 @@ fn concurrent_edits_of_one_function_are_rejected_by_the_semantic_gate_end_to_end
 
 #[test]
 fn a_file_written_through_worker_tools_and_reverted_still_violates_scope() {
-    let (_tmp, root) = project(&[]);
+    let (_tmp, root) = support::repo(&[]);
     let req = attempt(&root, "t", &[("x.txt", "x\n")]);
     let mut store = Store::open(&root).unwrap();
     let activity = serde_json::json!({"attempt": 1, "log_type": "result", "content": {"activity": [
@@ -419,7 +311,7 @@ fn a_file_written_through_worker_tools_and_reverted_still_violates_scope() {
 
 #[test]
 fn a_target_that_moves_during_validation_gets_a_fresh_candidate() {
-    let (tmp, root) = project(&[]);
+    let (tmp, root) = support::repo(&[]);
     let marker = tmp.path().join("moved-once");
     // The candidate gate's command lands a commit on the target the first time it runs,
     // as a merge of another task would.
@@ -454,7 +346,7 @@ fn a_target_that_moves_during_validation_gets_a_fresh_candidate() {
 
 #[test]
 fn a_failing_test_verdict_is_retried_in_place_and_the_fix_lands_on_top_of_the_kept_work() {
-    let (_tmp, root) = project(&[]);
+    let (_tmp, root) = support::repo(&[]);
     // The tests pass only once both lines are there.
     write_policy(
         &root,
@@ -494,7 +386,7 @@ fn a_failing_test_verdict_is_retried_in_place_and_the_fix_lands_on_top_of_the_ke
 
 #[test]
 fn writing_a_read_claimed_file_is_a_read_scope_violation_retried_in_place_not_a_terminal_one() {
-    let (_tmp, root) = project(&[("b.txt", "context\n")]);
+    let (_tmp, root) = support::repo(&[("b.txt", "context\n")]);
     let mut t = task("t", &["a.txt"], "echo a > a.txt; echo oops >> b.txt");
     t.read = vec!["b.txt".into()];
     let report = rt().block_on(run(&root, vec![t], RunMode::Fresh, Arc::new(CommandWorker)));
@@ -515,7 +407,7 @@ fn writing_a_read_claimed_file_is_a_read_scope_violation_retried_in_place_not_a_
 
 #[test]
 fn a_tasks_own_test_command_gates_it_alongside_the_projects() {
-    let (_tmp, root) = project(&[("check.sh", "exit 0\n")]);
+    let (_tmp, root) = support::repo(&[("check.sh", "exit 0\n")]);
     write_policy(&root, "[project]\ntest_cmd = \"sh check.sh\"\n");
     let mut t = task("t", &["a.txt"], "echo wrong > a.txt");
     t.test_cmd = Some("grep -q right a.txt".into());
