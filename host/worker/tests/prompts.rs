@@ -1,11 +1,15 @@
-//! The prompts of the read-only roles: a researcher is told it is read-only, to stop at two or
-//! three decisive pieces of evidence and to finish with a short prose finding; a reviewer is
-//! shown each dependency's landed diff and asked for the JSON verdict.
+//! What the worker is told, by role and on retries: a researcher is read-only, stops at two
+//! or three decisive pieces of evidence and finishes with a short prose finding; a reviewer is
+//! shown each dependency's landed diff and asked for the JSON verdict; a retry gets the
+//! rejection, every finding of the gate that blocked (from the settlement evidence file), and
+//! whether its previous work is still in the worktree.
 
 use std::collections::BTreeMap;
 
+use dgov_runner::RetryContext;
 use dgov_worker::prompt::{system_prompt, user_message};
 use dgov_worker::spec::{AttemptSpec, Claims, DependencyChange, PolicySpec, ProviderSpec, Role};
+use dgov_worker::subprocess::retry_context;
 
 fn spec(context: Option<String>, in_place: bool) -> AttemptSpec {
     AttemptSpec {
@@ -129,4 +133,71 @@ fn a_reviewer_sees_every_dependency_diff_the_guidance_and_the_verdict_format() {
         m.contains("PREVIOUS ATTEMPT") && m.contains("(deployed at abc123)"),
         "{m}"
     );
+}
+
+#[test]
+fn the_retry_context_lists_every_finding_of_the_blocking_gates_with_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("t-a1.settlement.json");
+    let findings: Vec<serde_json::Value> = (1..=45)
+        .map(|i| {
+            serde_json::json!({"code": "lint", "severity": "error", "message": format!("unused variable x{i}"),
+                "locations": [{"path": "src/a.rs", "line": i}], "attributable": true})
+        })
+        .collect();
+    std::fs::write(
+        &evidence,
+        serde_json::json!({"gates": [
+            {"gate": "scope", "blocking": false, "findings": [{"code": "ok", "message": "not shown", "locations": []}]},
+            {"gate": "lint", "blocking": true, "findings": findings},
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let text = retry_context(&RetryContext {
+        previous_attempt: 1,
+        reason: "settlement rejected: lint: 45 findings".into(),
+        in_place: true,
+        evidence: Some(evidence),
+    });
+    assert!(
+        text.starts_with("settlement rejected: lint: 45 findings"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- [lint] lint: unused variable x1 at src/a.rs:1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("unused variable x40 at src/a.rs:40"),
+        "{text}"
+    );
+    assert!(!text.contains("x41 "), "capped at 40: {text}");
+    assert!(text.contains("… and 5 more"), "{text}");
+    assert!(!text.contains("not shown"), "passing gates are not listed");
+    // No evidence file: the reason alone.
+    let text = retry_context(&RetryContext {
+        previous_attempt: 1,
+        reason: "worker exited 1".into(),
+        in_place: false,
+        evidence: Some(dir.path().join("missing.json")),
+    });
+    assert_eq!(text, "worker exited 1");
+}
+
+#[test]
+fn an_in_place_retry_is_told_its_work_is_still_there_and_a_fresh_one_to_redo_it() {
+    let m = user_message(&spec(Some("tests_failed: boom".into()), true));
+    assert!(
+        m.contains("REJECTED BY SETTLEMENT") && m.contains("tests_failed: boom"),
+        "{m}"
+    );
+    assert!(
+        m.contains("still in the worktree") && m.contains("do not start over"),
+        "{m}"
+    );
+    assert!(m.ends_with("Add the endpoint."), "{m}");
+    let m = user_message(&spec(Some("worker exited 1".into()), false));
+    assert!(m.contains("starts from the target branch again"), "{m}");
+    assert_eq!(user_message(&spec(None, false)), "Add the endpoint.");
 }
