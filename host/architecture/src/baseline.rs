@@ -25,19 +25,25 @@ pub fn now_timestamp() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The text of a governor-owned file under `.sentrux/`: `None` when it does not exist, an
+/// error naming it when it cannot be read.
+pub(crate) fn read_if_present(path: &Path) -> Result<Option<String>, ArchitectureError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ArchitectureError::Baseline {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }),
+    }
+}
+
 /// The baseline of `root`: `Ok(None)` when there is none, an error when it is unreadable
 /// or not a baseline.
 pub fn read(root: &Path) -> Result<Option<Baseline>, ArchitectureError> {
     let path = baseline_path(root);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(ArchitectureError::Baseline {
-                path,
-                message: e.to_string(),
-            });
-        }
+    let Some(text) = read_if_present(&path)? else {
+        return Ok(None);
     };
     Baseline::from_json(&text)
         .map(Some)

@@ -99,15 +99,8 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// or not a metadata document.
 pub fn read(root: &Path) -> Result<Option<Metadata>, ArchitectureError> {
     let path = metadata_path(root);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(ArchitectureError::Baseline {
-                path,
-                message: e.to_string(),
-            });
-        }
+    let Some(text) = crate::baseline::read_if_present(&path)? else {
+        return Ok(None);
     };
     serde_json::from_str(&text)
         .map(Some)
