@@ -39,7 +39,8 @@
 //! - `baseline_run` — what the host adds to a gate's config: the baseline revision's findings
 //!   (type check: only new diagnostics fail), the coverage baseline and report path.
 //! - [`autofix`] — the prepare phase: fixers scoped to the task's lines, the follow-up commit.
-//! - [`pipeline`] — the phases, events and the outcome.
+//! - [`pipeline`] — the phases, events and the outcome. `candidate` — the integration
+//!   candidate: replay onto the target HEAD, checkout, semantic facts, changes vs the target.
 //! - `settle` — the runner hook. [`diff`] — changed files with added lines.
 //! - [`facts`] — the semantic gate's input. [`cache`] — the verdict cache.
 //! - [`verify`] — `[verify.<name>]` recipes. [`worklog`] — worker tool writes (transient scope).
@@ -49,6 +50,7 @@
 pub mod autofix;
 mod baseline_run;
 pub mod cache;
+mod candidate;
 pub mod diff;
 pub mod drift;
 pub mod facts;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::autofix::{self, Autofix};
-use crate::facts::{self, Versions};
+use crate::candidate::{Candidate, build_candidate};
 use crate::gates::{GateCall, GateRun, GateVerdict, Gates};
 use crate::policy::{self, PhaseName, Policy};
 use crate::{diff, worklog};
@@ -117,7 +117,7 @@ struct PhaseResult {
     blocking: Option<usize>,
 }
 
-fn git_err(e: GitError) -> String {
+pub(crate) fn git_err(e: GitError) -> String {
     e.to_string()
 }
 
@@ -680,78 +680,6 @@ fn rejection(phase: PhaseName, runs: Vec<GateRun>) -> Outcome {
         reason.push_str(&evidence);
     }
     Outcome::reject(phase.as_str(), &code, reason, retryable, runs)
-}
-
-/// A built integration candidate and what the later phases need of git.
-struct Candidate {
-    candidate: Oid,
-    dir: tempfile::TempDir,
-    input: serde_json::Value,
-    cand_changed: Vec<ChangedFile>,
-    cand_tree: Option<String>,
-}
-
-type CandidateError = (String, String, serde_json::Value);
-
-fn build_candidate(
-    req: &Request,
-    target: Oid,
-    task_changed: &[ChangedFile],
-    semantic: bool,
-) -> Result<Candidate, CandidateError> {
-    let fail = |code: &str, reason: String| {
-        let data = json!({"phase": "integration_candidate", "status": "failed", "failure_class": code, "error": reason});
-        (code.to_string(), reason, data)
-    };
-    let repo = Repo::open(&req.root).map_err(|e| fail("git_error", git_err(e)))?;
-    let git = repo.git2();
-    let candidate = match repo.replay_onto(target, req.base, req.commit) {
-        Ok(c) => c,
-        Err(GitError::Conflict { files, .. }) => {
-            let reason = format!(
-                "replaying the task onto the target HEAD {} conflicts in: {}; the target changed the same lines since the task started",
-                &target.to_string()[..8],
-                files.join(", ")
-            );
-            let mut e = fail("text_conflict", reason);
-            e.2["files"] = json!(files);
-            return Err(e);
-        }
-        Err(e) => return Err(fail("git_error", e.to_string())),
-    };
-    let dir = tempfile::Builder::new()
-        .prefix("dgov-candidate-")
-        .tempdir()
-        .map_err(|e| fail("io_error", format!("creating a candidate directory: {e}")))?;
-    repo.checkout_to(candidate, dir.path())
-        .map_err(|e| fail("git_error", e.to_string()))?;
-    let names = |v: &[ChangedFile]| v.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
-    let input = if semantic {
-        let target_changed = diff::between(git, req.base, target).unwrap_or_default();
-        facts::semantic_input(
-            git,
-            Versions {
-                base: req.base,
-                task: req.commit,
-                target,
-                candidate,
-            },
-            &names(task_changed),
-            &names(&target_changed),
-        )
-    } else {
-        json!({})
-    };
-    let cand_changed =
-        diff::between(git, target, candidate).map_err(|e| fail("git_error", e.to_string()))?;
-    let cand_tree = repo.tree_of(candidate).ok().map(|t| t.to_string());
-    Ok(Candidate {
-        candidate,
-        dir,
-        input,
-        cand_changed,
-        cand_tree,
-    })
 }
 
 /// The session root's `.sentrux/baseline.json` as JSON, or null when missing or unreadable
