@@ -102,11 +102,20 @@ pub fn run_settlement(args: SettlementArgs, g: &Globals) -> anyhow::Result<u8> {
         return Ok(exit::SUCCESS);
     }
     println!(
-        "settlement policy of {} (verdict cache: {}; command timeout {}s)",
+        "settlement policy of {} (verdict cache: {}; command timeout {}s; pre-existing findings {})",
         root.display(),
         if policy.cache { "on" } else { "off" },
-        policy.command_timeout_s
+        policy.command_timeout_s,
+        if policy.block_preexisting {
+            "block"
+        } else {
+            "warn"
+        }
     );
+    let word = |o: policy::OnFail| match o {
+        policy::OnFail::Reject => "reject",
+        policy::OnFail::Warn => "warn",
+    };
     for phase in policy::PhaseName::ALL {
         let gates = policy.gates(phase);
         println!("{}:", phase.as_str());
@@ -121,10 +130,10 @@ pub fn run_settlement(args: SettlementArgs, g: &Globals) -> anyhow::Result<u8> {
                 .map(|c| format!(" `{c}`"))
                 .unwrap_or_default();
             println!(
-                "  - {}{cmd}  on_fail={:?} on_error={:?}{}",
+                "  - {}{cmd}  on_fail={} on_error={}{}",
                 e.gate,
-                e.on_fail,
-                e.on_error,
+                word(e.on_fail),
+                word(e.on_error),
                 if e.default { "  (default)" } else { "" }
             );
         }

@@ -1,4 +1,4 @@
-//! `dgov scope status` and `dgov preflight`, run as a user would: the built binary on real
+//! `dgov scope status`, `dgov preflight` and `dgov settlement show`, run as a user would: the built binary on real
 //! temporary git repositories (with a compiled plan and a real event store where needed).
 
 use std::path::{Path, PathBuf};
@@ -421,4 +421,36 @@ fn preflight_reports_unresolvable_gates_and_an_unloadable_project_file() {
         doc["error"].as_str().unwrap().contains("ignore_files"),
         "{doc}"
     );
+}
+
+#[test]
+fn settlement_show_prints_each_phase_with_its_gates_commands_and_what_a_failure_does() {
+    let (_tmp, root) = repo(
+        "[project]\nformat_cmd = \"fmt {file}\"\ntest_cmd = \"make test\"\n\n[settlement]\nblock_preexisting = true\n\n[[settlement.phase.isolated]]\ngate = \"tests\"\non_fail = \"warn\"\n",
+    );
+    let o = dgov(&root, &["settlement", "show"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let l = lines(&o);
+    assert!(l[0].contains("pre-existing findings block"), "{l:?}");
+    let at = |phase: &str| l.iter().position(|x| x == &format!("{phase}:")).unwrap();
+    assert!(
+        at("structural") < at("prepare") && at("prepare") < at("isolated"),
+        "{l:?}"
+    );
+    assert_eq!(
+        l[at("prepare") + 1],
+        "  - format-fix `fmt {file}`  on_fail=warn on_error=warn  (default)"
+    );
+    assert_eq!(
+        l[at("isolated") + 1],
+        "  - tests `make test`  on_fail=warn on_error=warn"
+    );
+    let j = json(&dgov(&root, &["--json", "settlement", "show"]));
+    assert_eq!(j["block_preexisting"], true);
+    assert_eq!(j["phases"]["isolated"][0]["on_fail"], "warn");
+    // A policy mistake is an input error naming the key.
+    write(&root, ".dgov/project.toml", "[settlement]\ncahce = true\n");
+    let o = dgov(&root, &["settlement", "show"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("cahce"), "{}", text(&o));
 }
