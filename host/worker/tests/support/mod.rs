@@ -381,6 +381,16 @@ pub async fn run(
     plan_dir: &Path,
     configure: impl FnOnce(&mut dgov_worker::SubprocessWorker),
 ) -> dgov_runner::RunReport {
+    run_settled(root, plan_dir, Arc::new(dgov_runner::AcceptAll), configure).await
+}
+
+/// [`run`] with `settlement` judging the attempts.
+pub async fn run_settled(
+    root: &Path,
+    plan_dir: &Path,
+    settlement: Arc<dyn dgov_runner::Settlement>,
+    configure: impl FnOnce(&mut dgov_worker::SubprocessWorker),
+) -> dgov_runner::RunReport {
     let compiled = compile(plan_dir);
     let (cfg, _) = dgov_plan::load_project_config(root).unwrap();
     let mut w =
@@ -398,7 +408,7 @@ pub async fn run(
     };
     let deps = dgov_runner::RunDeps {
         worker: Arc::new(w),
-        settlement: Arc::new(dgov_runner::AcceptAll),
+        settlement,
         progress: Arc::new(dgov_runner::Silent),
     };
     dgov_runner::run(
