@@ -167,6 +167,56 @@ fn render(e: &StoredEvent, json: bool) {
             ),
         ),
         "stale" => ("↻ stale", s("reason")),
+        // One line per settlement phase, when it ends: its gates and their verdicts.
+        "settlement_phase_started" => return,
+        "settlement_phase_completed" => {
+            let gates = d
+                .get("gates")
+                .and_then(|g| g.as_array())
+                .map(|gs| {
+                    gs.iter()
+                        .map(|g| {
+                            format!(
+                                "{} {}{}",
+                                g["gate"].as_str().unwrap_or("?"),
+                                g["verdict"].as_str().unwrap_or("?"),
+                                if g["cached"] == true { " (cached)" } else { "" }
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            let label = match d.get("status").and_then(|v| v.as_str()) {
+                Some("failed") => "✖ phase",
+                Some("skipped") => "· phase",
+                _ => "✓ phase",
+            };
+            (
+                label,
+                format!(
+                    "{} {}{}",
+                    s("phase"),
+                    s("status"),
+                    if gates.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {gates}")
+                    }
+                ),
+            )
+        }
+        "settlement_passed" => return, // the kernel's `settled` line says it
+        "settlement_rejected" => return,
+        "carry_failed" => ("⟳ fresh", s("error")),
+        "reviewer_verdict" => (
+            "☑ review",
+            match d.get("approved").and_then(|a| a.as_bool()) {
+                Some(true) => "approved".to_string(),
+                Some(false) => format!("changes requested: {}", d["issues"]),
+                None => s("summary"),
+            },
+        ),
         "skipped" => ("⤼ skipped", format!("blocked by {}", s("because"))),
         "task_abandoned" => ("✖ abandoned", s("reason")),
         "shutdown_requested" => ("■ shutdown", s("reason")),

@@ -178,6 +178,15 @@ fn run_merges_parallel_and_dependent_tasks_then_status_and_watch_report_it() {
     let watch = dgov(&root, &["watch", "--all", "--once"], &[]);
     let w = text(&watch);
     assert!(w.contains("● merged") && w.contains("tasks/main.b"), "{w}");
+    // Settlement shows one line per phase with its gates' verdicts.
+    assert!(
+        w.contains("✓ phase") && w.contains("structural passed: scope pass"),
+        "{w}"
+    );
+    assert!(
+        w.contains("· phase") && w.contains("isolated skipped"),
+        "{w}"
+    );
 }
 
 #[test]
