@@ -475,3 +475,59 @@ pub fn carry_work(worktree: &Path, from: Oid) -> Result<(), GitError> {
         .ctx(what)?;
     Ok(())
 }
+
+/// Put the worktree back to its HEAD: tracked changes reverted, untracked files removed
+/// (ignored ones stay, as commits never take them). Returns the paths that were dirty.
+pub fn discard_changes(worktree: &Path) -> Result<Vec<String>, GitError> {
+    let what = || {
+        format!(
+            "discarding a read-only attempt's changes in {}",
+            worktree.display()
+        )
+    };
+    let repo = Repository::open(worktree).ctx(what)?;
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    let mut dirty = Vec::new();
+    let mut untracked = Vec::new();
+    for e in repo.statuses(Some(&mut opts)).ctx(what)?.iter() {
+        let Ok(path) = e.path() else { continue };
+        if e.status() == git2::Status::WT_NEW {
+            untracked.push(path.to_string());
+        }
+        dirty.push(path.to_string());
+    }
+    if dirty.is_empty() {
+        return Ok(dirty);
+    }
+    let head = repo.head().and_then(|h| h.peel_to_commit()).ctx(what)?;
+    let mut cb = git2::build::CheckoutBuilder::new();
+    cb.force();
+    repo.reset(head.as_object(), git2::ResetType::Hard, Some(&mut cb))
+        .ctx(what)?;
+    // A hard reset leaves untracked files; remove them and the directories they emptied.
+    for rel in &untracked {
+        let path = worktree.join(rel);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).ctx(|| {
+                    format!(
+                        "discarding a read-only attempt's changes: removing {}",
+                        path.display()
+                    )
+                });
+            }
+            _ => {}
+        }
+        let mut dir = path.parent();
+        while let Some(d) = dir.filter(|d| *d != worktree) {
+            if std::fs::remove_dir(d).is_err() {
+                break; // not empty (or already gone): its parents are not empty either
+            }
+            dir = d.parent();
+        }
+    }
+    Ok(dirty)
+}

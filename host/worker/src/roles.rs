@@ -30,59 +30,10 @@ pub fn tool_allowed(role: Role, name: &str, writes: bool) -> bool {
 const MAX_DEP_DIFF_CHARS: usize = 20_000;
 const MAX_ALL_DIFF_CHARS: usize = 60_000;
 
-/// Put the worktree back to its HEAD: tracked changes reverted, untracked files removed
-/// (ignored ones stay, as commits never take them). Returns the paths that were dirty.
+/// Put a read-only attempt's worktree back to its HEAD (see [`dgov_git::discard_changes`]:
+/// dgov-git is the only crate that changes git state). Returns the paths that were dirty.
 pub fn discard_changes(worktree: &Path) -> Result<Vec<String>, String> {
-    let what = |e: git2::Error| {
-        format!(
-            "discarding a read-only attempt's changes in {}: {}",
-            worktree.display(),
-            e.message()
-        )
-    };
-    let repo = git2::Repository::open(worktree).map_err(what)?;
-    let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_ignored(false);
-    let mut dirty = Vec::new();
-    let mut untracked = Vec::new();
-    for e in repo.statuses(Some(&mut opts)).map_err(what)?.iter() {
-        let Ok(path) = e.path() else { continue };
-        if e.status() == git2::Status::WT_NEW {
-            untracked.push(path.to_string());
-        }
-        dirty.push(path.to_string());
-    }
-    if dirty.is_empty() {
-        return Ok(dirty);
-    }
-    let head = repo.head().and_then(|h| h.peel_to_commit()).map_err(what)?;
-    let mut cb = git2::build::CheckoutBuilder::new();
-    cb.force();
-    repo.reset(head.as_object(), git2::ResetType::Hard, Some(&mut cb))
-        .map_err(what)?;
-    // A hard reset leaves untracked files; remove them and the directories they emptied.
-    for rel in &untracked {
-        let path = worktree.join(rel);
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(format!(
-                    "discarding a read-only attempt's changes: removing {}: {e}",
-                    path.display()
-                ));
-            }
-            _ => {}
-        }
-        let mut dir = path.parent();
-        while let Some(d) = dir.filter(|d| *d != worktree) {
-            if std::fs::remove_dir(d).is_err() {
-                break; // not empty (or already gone): its parents are not empty either
-            }
-            dir = d.parent();
-        }
-    }
-    Ok(dirty)
+    dgov_git::discard_changes(worktree).map_err(|e| e.to_string())
 }
 
 /// The data of a `reviewer_verdict` note: the `done` summary, and when it is the JSON verdict
