@@ -531,3 +531,21 @@ pub fn discard_changes(worktree: &Path) -> Result<Vec<String>, GitError> {
     }
     Ok(dirty)
 }
+
+/// Put `paths` of the worktree `repo` back to their content at its HEAD, removing those
+/// absent from HEAD (settlement's autofix undoing what a fixer must not change). An empty
+/// list does nothing (libgit2 would take it as "everything").
+pub fn restore_paths(repo: &Repository, paths: &[String]) -> Result<(), GitError> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let mut cb = git2::build::CheckoutBuilder::new();
+    cb.force()
+        .remove_untracked(true)
+        .disable_pathspec_match(true);
+    for p in paths {
+        cb.path(p.as_str());
+    }
+    repo.checkout_head(Some(&mut cb))
+        .ctx(|| format!("restoring {}", paths.join(", ")))
+}

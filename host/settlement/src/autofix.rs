@@ -46,6 +46,8 @@ pub struct Autofix {
 pub enum AutofixError {
     #[error("{what}: {source}")]
     Git { what: String, source: git2::Error },
+    #[error("{0}")]
+    Restore(String),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -361,19 +363,7 @@ impl Session {
 
     /// Put `paths` back to their committed content (removing files absent from the commit).
     fn restore(&self, repo: &Repository, paths: &[String]) -> Result<(), AutofixError> {
-        if paths.is_empty() {
-            // An empty path list would check out everything.
-            return Ok(());
-        }
-        let mut cb = git2::build::CheckoutBuilder::new();
-        cb.force()
-            .remove_untracked(true)
-            .disable_pathspec_match(true);
-        for p in paths {
-            cb.path(p.as_str());
-        }
-        repo.checkout_head(Some(&mut cb))
-            .map_err(git(format!("restoring {}", paths.join(", "))))
+        dgov_git::restore_paths(repo, paths).map_err(|e| AutofixError::Restore(e.to_string()))
     }
 
     /// `fixed` scoped to the task's lines of `path` (a task file).
