@@ -18,6 +18,8 @@
 //! `fs-read`/`fs-write`; commands through the allow-listed `exec` capability (sanitized
 //! environment, cwd in the worktree, timeout with process-group kill).
 
+pub mod inspect;
+pub mod project;
 pub mod shell;
 pub mod text;
 
@@ -388,6 +390,13 @@ fn spec(
 
 /// The tool catalogue (names and arguments as the original dgov's).
 pub fn specs() -> Vec<ToolSpec> {
+    let mut all = core_specs();
+    all.extend(inspect::specs());
+    all.extend(project::specs());
+    all
+}
+
+fn core_specs() -> Vec<ToolSpec> {
     let path = json!({"type": "string", "description": "Path relative to the worktree root"});
     vec![
         spec(
@@ -501,7 +510,9 @@ impl Tools for WorkerTools {
             "run_bash" => run_bash(&a),
             "run_tests" => run_tests(&a),
             "done" => done(&a),
-            other => Err(format!("Tool {other} not found.")),
+            other => inspect::call(other, &a)
+                .or_else(|| project::call(other, &a))
+                .unwrap_or_else(|| Err(format!("Tool {other} not found."))),
         };
         r.map_err(PluginError::Failed)
     }
