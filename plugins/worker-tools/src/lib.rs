@@ -47,11 +47,11 @@ const MAX_GREP_HITS: usize = 100;
 const MAX_GLOB_FILES: usize = 200;
 const MAX_GIT_DIFF: usize = 5000;
 
-fn s(v: &serde_json::Value, key: &str) -> Option<String> {
+pub(crate) fn s(v: &serde_json::Value, key: &str) -> Option<String> {
     v.get(key).and_then(|x| x.as_str()).map(str::to_string)
 }
 
-fn req(v: &serde_json::Value, tool: &str, key: &str) -> Result<String, String> {
+pub(crate) fn req(v: &serde_json::Value, tool: &str, key: &str) -> Result<String, String> {
     match v.get(key) {
         Some(serde_json::Value::String(x)) => Ok(x.clone()),
         Some(_) => Err(format!("{tool}: argument '{key}' must be a string.")),
@@ -59,7 +59,7 @@ fn req(v: &serde_json::Value, tool: &str, key: &str) -> Result<String, String> {
     }
 }
 
-fn int(v: &serde_json::Value, key: &str) -> Result<i64, String> {
+pub(crate) fn int(v: &serde_json::Value, key: &str) -> Result<i64, String> {
     match v.get(key) {
         None | Some(serde_json::Value::Null) => Ok(0),
         Some(x) => x
@@ -69,7 +69,7 @@ fn int(v: &serde_json::Value, key: &str) -> Result<i64, String> {
     }
 }
 
-fn host_err(path: &str, e: dgov_sdk::types::HostError) -> String {
+pub(crate) fn host_err(path: &str, e: dgov_sdk::types::HostError) -> String {
     match e.kind {
         HostErrorKind::NotFound => format!("{path} does not exist."),
         HostErrorKind::Denied => TRAVERSAL.to_string(),
@@ -77,7 +77,7 @@ fn host_err(path: &str, e: dgov_sdk::types::HostError) -> String {
     }
 }
 
-fn read_text(path: &str, rel: &str) -> Result<String, String> {
+pub(crate) fn read_text(path: &str, rel: &str) -> Result<String, String> {
     match host::read_file(rel) {
         Ok(bytes) => String::from_utf8(bytes)
             .map_err(|_| format!("{path} is not a UTF-8 text file; it cannot be read as text.")),
@@ -93,7 +93,7 @@ fn read_text(path: &str, rel: &str) -> Result<String, String> {
     }
 }
 
-fn writable(path: &str) -> Result<String, String> {
+pub(crate) fn writable(path: &str) -> Result<String, String> {
     let rel = rel_path(path)?;
     if rel.is_empty() {
         return Err(format!("{path} is the worktree root, not a file."));
@@ -271,7 +271,7 @@ fn list_dir(a: &serde_json::Value) -> Result<String, String> {
     Ok(lines.join("\n"))
 }
 
-fn exec(
+pub(crate) fn exec(
     program: &str,
     args: &[&str],
     timeout_ms: Option<u32>,
@@ -373,7 +373,7 @@ fn done(a: &serde_json::Value) -> Result<String, String> {
     Ok(s(a, "summary").unwrap_or_default())
 }
 
-fn spec(
+pub(crate) fn spec(
     name: &str,
     desc: &str,
     props: serde_json::Value,
