@@ -1,0 +1,481 @@
+//! The inspection tools (head, tail, word_count, tree, recent_changes, assert_file_unchanged,
+//! revert_file, find_references, search_tests_for, related_files, ripgrep, jq) through the
+//! real WASM plugin and host runtime, on a real git worktree.
+
+mod support;
+
+use std::path::Path;
+
+use dgov_worker::spec::{AttemptSpec, Claims, PolicySpec, Role};
+use dgov_worker::tools::{self, ToolBox};
+use serde_json::{Value, json};
+use support::git;
+
+/// An attempt spec built from JSON, so fields added later with serde defaults need no edit.
+fn spec(worktree: &Path, role: Role) -> AttemptSpec {
+    serde_json::from_value(json!({
+        "plan": "p", "task": "t", "attempt": 1,
+        "root": worktree, "worktree": worktree,
+        "prompt": "", "model": "m",
+        "provider": {"name": "x", "base_url": "http://127.0.0.1:9", "api_key_env": "K"},
+        "claims": serde_json::to_value(Claims::default()).unwrap(),
+        "test_cmd": "", "test_targets": [],
+        "policy": serde_json::to_value(PolicySpec::default()).unwrap(),
+        "exec_allow": ["git"],
+        "language": "python", "src_dir": "src/", "test_dir": "tests/",
+        "conventions": {}, "iteration_budget": 10, "warn_at": 8, "tree_max_lines": 80,
+        "charter": null, "retry_context": null, "retry_in_place": false, "record_to": null,
+        "request_timeout_s": 5, "shell_timeout_ms": 60_000,
+        "require_tests_before_done": false,
+        "role": serde_json::to_value(role).unwrap(),
+        "dependency_changes": [],
+    }))
+    .expect("attempt spec")
+}
+
+const FILES: &[(&str, &str)] = &[
+    ("src/a.txt", "one\ntwo\nthree\nfour\nfive\n"),
+    ("app/__init__.py", ""),
+    ("app/util.py", "def parse_config():\n    return {}\n"),
+    (
+        "app/core.py",
+        "from app.util import parse_config\n\nCFG = parse_config()\nparse_configs = 1\n",
+    ),
+    (
+        "tests/test_util.py",
+        "from app.util import parse_config\n\ndef test_parse():\n    assert parse_config() == {}\n",
+    ),
+    ("rs/src/lib.rs", "mod util;\npub use crate::util::helper;\n"),
+    ("rs/src/util.rs", "pub fn helper() {}\n"),
+    (
+        "data.json",
+        r#"{"name": "dgov", "deps": [{"n": "x"}, {"n": "y"}]}"#,
+    ),
+    (".hidden/h.py", "parse_config()\n"),
+    ("node_modules/m.js", "parse_config()\n"),
+];
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    tools: ToolBox,
+}
+
+fn commit(d: &Path, msg: &str) {
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", msg]);
+}
+
+async fn fixture_as(role: Role) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    for (p, c) in FILES {
+        let p = d.join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, c).unwrap();
+    }
+    commit(d, "init");
+    std::fs::write(d.join("src/a.txt"), "one\ntwo\nthree\nfour\nfive\nsix\n").unwrap();
+    commit(d, "a grows a sixth line");
+    let rt = tools::runtime().unwrap();
+    let plugin = tools::load_plugin(rt).unwrap();
+    let tools = ToolBox::open(&plugin, &spec(d, role)).await.unwrap();
+    Fixture { dir, tools }
+}
+
+async fn fixture() -> Fixture {
+    fixture_as(Role::Worker).await
+}
+
+impl Fixture {
+    async fn ok(&mut self, name: &str, args: Value) -> String {
+        let r = self.tools.call(name, &args).await;
+        assert!(!r.failed, "{name} {args} failed: {}", r.text);
+        r.text
+    }
+
+    async fn err(&mut self, name: &str, args: Value) -> String {
+        let r = self.tools.call(name, &args).await;
+        assert!(r.failed, "{name} {args} should fail, got: {}", r.text);
+        assert!(r.text.starts_with("Error: "), "{}", r.text);
+        r.text
+    }
+
+    fn path(&self, p: &str) -> std::path::PathBuf {
+        self.dir.path().join(p)
+    }
+}
+
+#[tokio::test]
+async fn head_and_tail_number_lines_and_check_arguments() {
+    let mut f = fixture().await;
+    assert_eq!(
+        f.ok("head", json!({"path": "src/a.txt", "n": 2})).await,
+        "1: one\n2: two"
+    );
+    assert_eq!(
+        f.ok("tail", json!({"path": "src/a.txt", "n": 2})).await,
+        "5: five\n6: six"
+    );
+    assert_eq!(f.ok("head", json!({"path": "src/a.txt", "n": 0})).await, "");
+    assert!(
+        f.ok("head", json!({"path": "src/a.txt"}))
+            .await
+            .ends_with("6: six"),
+        "default n is 20"
+    );
+    assert_eq!(
+        f.err("tail", json!({"path": "src/nope.txt"})).await,
+        "Error: src/nope.txt does not exist."
+    );
+    assert!(
+        f.err("head", json!({"path": "src/a.txt", "n": -3}))
+            .await
+            .contains("head: argument 'n' must be 0 or more")
+    );
+    assert!(
+        f.err("tail", json!({}))
+            .await
+            .contains("tail: missing required argument 'path'")
+    );
+    assert!(
+        f.err("head", json!({"path": "src"}))
+            .await
+            .contains("is a directory")
+    );
+}
+
+#[tokio::test]
+async fn word_count_of_a_file_and_of_a_directory() {
+    let mut f = fixture().await;
+    assert_eq!(
+        f.ok("word_count", json!({"path": "app/util.py"})).await,
+        "2 lines, 4 words, 34 bytes: app/util.py"
+    );
+    let dir = f.ok("word_count", json!({"path": "app"})).await;
+    assert_eq!(
+        dir,
+        "       4 app/core.py\n       2 app/util.py\n       0 app/__init__.py\n       6 total (3 files)"
+    );
+    assert!(
+        f.err("word_count", json!({"path": "nope"}))
+            .await
+            .contains("nope does not exist.")
+    );
+}
+
+#[tokio::test]
+async fn tree_honours_depth_and_hides_hidden_and_dependency_dirs() {
+    let mut f = fixture().await;
+    let top = f.ok("tree", json!({"max_depth": 1})).await;
+    assert_eq!(
+        top, ".\n  app/\n  data.json\n  rs/\n  src/\n  tests/",
+        "depth 1 lists the root's entries only; .git, .hidden and node_modules are left out"
+    );
+    let rs = f.ok("tree", json!({"path": "rs"})).await;
+    assert_eq!(rs, "rs/\n  src/\n    lib.rs\n    util.rs");
+    assert!(
+        f.err("tree", json!({"path": "data.json"}))
+            .await
+            .contains("not a directory")
+    );
+    assert!(
+        f.err("tree", json!({"max_depth": "deep"}))
+            .await
+            .contains("tree: argument 'max_depth' must be an integer")
+    );
+}
+
+#[tokio::test]
+async fn recent_changes_lists_the_commits_of_a_file() {
+    let mut f = fixture().await;
+    let log = f.ok("recent_changes", json!({"path": "src/a.txt"})).await;
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(
+        lines[0].ends_with(" a grows a sixth line"),
+        "newest first: {log}"
+    );
+    assert!(lines[1].ends_with(" init"));
+    assert_eq!(
+        f.ok("recent_changes", json!({"path": "app/util.py"}))
+            .await
+            .lines()
+            .count(),
+        1
+    );
+    std::fs::write(f.path("src/new.txt"), "n\n").unwrap();
+    assert_eq!(
+        f.ok("recent_changes", json!({"path": "src/new.txt"})).await,
+        "No git history for src/new.txt."
+    );
+    assert_eq!(
+        f.err("recent_changes", json!({"path": "src/ghost.txt"}))
+            .await,
+        "Error: src/ghost.txt does not exist."
+    );
+}
+
+#[tokio::test]
+async fn assert_file_unchanged_reports_edits_and_new_files() {
+    let mut f = fixture().await;
+    assert_eq!(
+        f.ok("assert_file_unchanged", json!({"path": "src/a.txt"}))
+            .await,
+        "OK: src/a.txt is unchanged from HEAD."
+    );
+    std::fs::write(f.path("src/a.txt"), "one\nTWO\n").unwrap();
+    let r = f
+        .ok("assert_file_unchanged", json!({"path": "src/a.txt"}))
+        .await;
+    assert!(r.starts_with("FAIL: src/a.txt has been modified:\n"), "{r}");
+    assert!(r.contains("+TWO"), "{r}");
+    // The original answered OK for a file that did not exist at HEAD; a new file is a change.
+    std::fs::write(f.path("app/extra.py"), "x = 1\n").unwrap();
+    let r = f
+        .ok("assert_file_unchanged", json!({"path": "app/extra.py"}))
+        .await;
+    assert_eq!(
+        r,
+        "FAIL: app/extra.py is new since HEAD (untracked):\napp/extra.py"
+    );
+    std::fs::remove_file(f.path("app/util.py")).unwrap();
+    assert!(
+        f.ok("assert_file_unchanged", json!({"path": "app/util.py"}))
+            .await
+            .starts_with("FAIL: app/util.py has been modified:")
+    );
+    assert_eq!(
+        f.err("assert_file_unchanged", json!({"path": "ghost.txt"}))
+            .await,
+        "Error: ghost.txt does not exist."
+    );
+}
+
+#[tokio::test]
+async fn revert_file_restores_head_and_removes_new_files() {
+    let mut f = fixture().await;
+    std::fs::write(f.path("src/a.txt"), "scribble\n").unwrap();
+    assert_eq!(
+        f.ok("revert_file", json!({"path": "src/a.txt"})).await,
+        "Successfully reverted src/a.txt to HEAD."
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.path("src/a.txt")).unwrap(),
+        "one\ntwo\nthree\nfour\nfive\nsix\n"
+    );
+    std::fs::remove_file(f.path("app/util.py")).unwrap();
+    f.ok("revert_file", json!({"path": "app/util.py"})).await;
+    assert_eq!(
+        std::fs::read_to_string(f.path("app/util.py")).unwrap(),
+        "def parse_config():\n    return {}\n",
+        "a deleted file comes back"
+    );
+    std::fs::write(f.path("app/extra.py"), "x = 1\n").unwrap();
+    assert!(
+        f.ok("revert_file", json!({"path": "app/extra.py"}))
+            .await
+            .contains("it was not in HEAD, so it was removed")
+    );
+    assert!(!f.path("app/extra.py").exists());
+    assert_eq!(
+        f.ok("assert_file_unchanged", json!({"path": "."})).await,
+        "OK: . is unchanged from HEAD."
+    );
+    assert!(
+        f.err("revert_file", json!({"path": ".dgov/state.db"}))
+            .await
+            .contains("owned by the governor")
+    );
+    assert!(
+        f.err("revert_file", json!({"path": "app"}))
+            .await
+            .contains("Failed to revert app: it is a directory")
+    );
+    assert_eq!(
+        f.err("revert_file", json!({"path": "ghost.txt"})).await,
+        "Error: ghost.txt does not exist."
+    );
+    assert!(
+        f.err("revert_file", json!({"path": "../x"}))
+            .await
+            .contains("traversal")
+    );
+}
+
+#[tokio::test]
+async fn read_only_roles_cannot_revert_but_can_inspect() {
+    let mut f = fixture_as(Role::Reviewer).await;
+    assert!(!f.tools.names().contains(&"revert_file"));
+    for t in ["head", "tree", "ripgrep", "jq", "assert_file_unchanged"] {
+        assert!(f.tools.names().contains(&t), "{t}");
+    }
+    std::fs::write(f.path("src/a.txt"), "scribble\n").unwrap();
+    let r = f
+        .tools
+        .call("revert_file", &json!({"path": "src/a.txt"}))
+        .await;
+    assert!(r.failed);
+    assert_eq!(
+        std::fs::read_to_string(f.path("src/a.txt")).unwrap(),
+        "scribble\n"
+    );
+}
+
+#[tokio::test]
+async fn find_references_matches_whole_words_and_can_skip_tests() {
+    let mut f = fixture().await;
+    let all = f
+        .ok("find_references", json!({"symbol": "parse_config"}))
+        .await;
+    let files: Vec<&str> = all.lines().map(|l| l.split(':').next().unwrap()).collect();
+    assert_eq!(
+        files,
+        [
+            "app/core.py",
+            "app/core.py",
+            "app/util.py",
+            "tests/test_util.py",
+            "tests/test_util.py"
+        ],
+        "hidden and node_modules files are skipped; parse_configs is another word: {all}"
+    );
+    assert!(all.contains("app/util.py:1: def parse_config():"), "{all}");
+    let no_tests = f
+        .ok(
+            "find_references",
+            json!({"symbol": "parse_config", "exclude_tests": true}),
+        )
+        .await;
+    assert!(!no_tests.contains("tests/"), "{no_tests}");
+    assert!(no_tests.contains("app/util.py"));
+    assert_eq!(
+        f.ok("find_references", json!({"symbol": "nothing_here"}))
+            .await,
+        "No matches found for 'nothing_here'."
+    );
+    assert!(
+        f.err(
+            "find_references",
+            json!({"symbol": "x", "exclude_tests": "maybe"})
+        )
+        .await
+        .contains("find_references: argument 'exclude_tests' must be true or false")
+    );
+    assert!(
+        f.err("find_references", json!({"symbol": " "}))
+            .await
+            .contains("must not be empty")
+    );
+}
+
+#[tokio::test]
+async fn search_tests_for_reports_test_files_only() {
+    let mut f = fixture().await;
+    assert_eq!(
+        f.ok("search_tests_for", json!({"symbol": "parse_config"}))
+            .await,
+        "Tests referencing 'parse_config':\n  tests/test_util.py:\n    1: from app.util import parse_config\n    4: assert parse_config() == {}"
+    );
+    assert_eq!(
+        f.ok("search_tests_for", json!({"symbol": "CFG"})).await,
+        "No test files reference 'CFG'."
+    );
+}
+
+#[tokio::test]
+async fn related_files_follows_imports_both_ways() {
+    let mut f = fixture().await;
+    assert_eq!(
+        f.ok("related_files", json!({"path": "app/util.py"})).await,
+        "== app/util.py ==\n\nImports from (0):\n\nImported by (2):\n  app/core.py\n  tests/test_util.py"
+    );
+    assert_eq!(
+        f.ok("related_files", json!({"path": "rs/src/lib.rs"}))
+            .await,
+        "== rs/src/lib.rs ==\n\nImports from (1):\n  rs/src/util.rs\n\nImported by (0):"
+    );
+    assert!(
+        f.err("related_files", json!({"path": "src/a.txt"}))
+            .await
+            .contains("not a Python, Rust, JS/TS or Go file")
+    );
+}
+
+#[tokio::test]
+async fn ripgrep_supports_its_flag_subset_natively() {
+    let mut f = fixture().await;
+    assert_eq!(
+        f.ok("ripgrep", json!({"pattern": "def \\w+", "path": "app"}))
+            .await,
+        "app/util.py:1:def parse_config():"
+    );
+    assert_eq!(
+        f.ok(
+            "ripgrep",
+            json!({"pattern": "PARSE_CONFIG", "flags": "-i -l"})
+        )
+        .await,
+        "app/core.py\napp/util.py\ntests/test_util.py"
+    );
+    assert_eq!(
+        f.ok(
+            "ripgrep",
+            json!({"pattern": "parse_config", "path": "app/core.py", "flags": "-wc"})
+        )
+        .await,
+        "app/core.py:2"
+    );
+    assert_eq!(
+        f.ok("ripgrep", json!({"pattern": "{}", "flags": "-F"}))
+            .await,
+        "app/util.py:2:    return {}\nrs/src/util.rs:1:pub fn helper() {}\ntests/test_util.py:4:    assert parse_config() == {}"
+    );
+    let e = f
+        .err("ripgrep", json!({"pattern": "x", "flags": "-g '*.py' -i"}))
+        .await;
+    assert!(e.contains("unsupported flag(s) -g '*.py'"), "{e}");
+    assert!(
+        f.err("ripgrep", json!({"pattern": "("}))
+            .await
+            .contains("Invalid regex")
+    );
+    assert_eq!(
+        f.ok("ripgrep", json!({"pattern": "zzz_nothing"})).await,
+        "No matches found."
+    );
+}
+
+#[tokio::test]
+async fn jq_evaluates_its_subset_and_names_it_otherwise() {
+    let mut f = fixture().await;
+    assert_eq!(
+        f.ok("jq", json!({"expr": ".deps[].n", "path": "data.json"}))
+            .await,
+        "\"x\"\n\"y\""
+    );
+    assert_eq!(
+        f.ok("jq", json!({"expr": ".deps | length", "path": "data.json"}))
+            .await,
+        "2"
+    );
+    let e = f
+        .err("jq", json!({"expr": "map(.n)", "path": "data.json"}))
+        .await;
+    assert!(e.contains("unsupported expression 'map(.n)'"), "{e}");
+    assert!(e.contains("'keys'"), "the error names the subset: {e}");
+    assert!(
+        f.err("jq", json!({"expr": ".", "path": "src/a.txt"}))
+            .await
+            .contains("src/a.txt is not valid JSON")
+    );
+    assert_eq!(
+        f.err("jq", json!({"expr": ".", "path": "nope.json"})).await,
+        "Error: nope.json does not exist."
+    );
+    assert!(
+        f.err("jq", json!({"path": "data.json"}))
+            .await
+            .contains("jq: missing required argument 'expr'")
+    );
+}
