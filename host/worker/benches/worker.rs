@@ -29,6 +29,7 @@ fn spec(worktree: &Path, base_url: &str) -> AttemptSpec {
         test_cmd: String::new(),
         test_targets: Vec::new(),
         policy: PolicySpec::default(),
+        toolchain: Default::default(),
         exec_allow: vec!["sh".into(), "git".into()],
         language: "text".into(),
         src_dir: "src/".into(),

@@ -80,6 +80,34 @@ impl From<&ToolPolicy> for PolicySpec {
     }
 }
 
+/// The project's toolchain commands (`[project]` of `.dgov/project.toml`) as the tools
+/// `lint_check`, `lint_fix`, `format_file` and `type_check` run them; `{file}` is replaced by
+/// the shell-quoted target. Empty means not configured.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ToolchainSpec {
+    pub lint_cmd: String,
+    pub lint_fix_cmd: String,
+    pub format_cmd: String,
+    pub type_check_cmd: String,
+}
+
+impl ToolchainSpec {
+    /// The configured commands, non-empty ones only.
+    pub fn commands(&self) -> Vec<&str> {
+        [
+            &self.lint_cmd,
+            &self.lint_fix_cmd,
+            &self.format_cmd,
+            &self.type_check_cmd,
+        ]
+        .into_iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect()
+    }
+}
+
 /// What an attempt may do (the plan task's `role`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -139,6 +167,9 @@ pub struct AttemptSpec {
     /// Claimed paths under the test directory: what run_tests may run.
     pub test_targets: Vec<String>,
     pub policy: PolicySpec,
+    /// Lint, lint-fix, format and type-check commands of the project.
+    #[serde(default)]
+    pub toolchain: ToolchainSpec,
     /// Programs run_bash/run_tests/git_diff may execute (exec allow-list).
     pub exec_allow: Vec<String>,
     pub language: String,

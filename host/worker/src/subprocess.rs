@@ -17,10 +17,29 @@ use tokio::io::AsyncBufReadExt as _;
 use crate::WorkerError;
 use crate::entry::{EXIT_DONE, EXIT_FATAL};
 use crate::protocol::Line;
-use crate::spec::{AttemptSpec, Claims, PolicySpec, Role, resolve_provider, test_targets};
+use crate::spec::{
+    AttemptSpec, Claims, PolicySpec, Role, ToolchainSpec, resolve_provider, test_targets,
+};
 
 /// Programs the tools may run through the host exec capability.
 pub const DEFAULT_EXEC_ALLOW: [&str; 2] = ["sh", "git"];
+
+/// The exec allow-list of an attempt: the shell and git, plus the program of each configured
+/// toolchain command (its first word after `VAR=value` assignments), so a command the tools
+/// run directly is as allowed as one they run through `sh -c`.
+pub fn exec_allow(toolchain: &ToolchainSpec) -> Vec<String> {
+    let mut out: Vec<String> = DEFAULT_EXEC_ALLOW.iter().map(|s| s.to_string()).collect();
+    for cmd in toolchain.commands() {
+        let program = cmd
+            .split_whitespace()
+            .find(|w| !w.contains('='))
+            .unwrap_or_default();
+        if !program.is_empty() && !out.iter().any(|p| p == program) {
+            out.push(program.to_string());
+        }
+    }
+    out
+}
 
 /// Runs attempts in `dgov worker` subprocesses.
 pub struct SubprocessWorker {
@@ -82,6 +101,12 @@ impl SubprocessWorker {
             } else {
                 t.test_cmd.clone()
             };
+            let toolchain = ToolchainSpec {
+                lint_cmd: cfg.project.lint_cmd.clone(),
+                lint_fix_cmd: cfg.project.lint_fix_cmd.clone(),
+                format_cmd: cfg.project.format_cmd.clone(),
+                type_check_cmd: cfg.project.type_check_cmd.clone().unwrap_or_default(),
+            };
             let budget = t
                 .iteration_budget
                 .unwrap_or(cfg.project.worker_iteration_budget)
@@ -102,7 +127,8 @@ impl SubprocessWorker {
                     claims,
                     test_cmd,
                     policy: PolicySpec::from(&cfg.tool_policy),
-                    exec_allow: DEFAULT_EXEC_ALLOW.iter().map(|s| s.to_string()).collect(),
+                    exec_allow: exec_allow(&toolchain),
+                    toolchain,
                     language: cfg.project.language.clone(),
                     src_dir: cfg.project.src_dir.clone(),
                     test_dir: cfg.project.test_dir.clone(),
@@ -428,3 +454,20 @@ impl Worker for SubprocessWorker {
 
 /// Shared handle for the CLI.
 pub type SharedWorker = Arc<SubprocessWorker>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_allow_adds_each_toolchain_program_once_after_env_assignments() {
+        let t = ToolchainSpec {
+            lint_cmd: "RUFF_CACHE=x uv run ruff check {file}".into(),
+            lint_fix_cmd: "uv run ruff check --fix {file}".into(),
+            format_cmd: "sh fmt.sh {file}".into(),
+            type_check_cmd: String::new(),
+        };
+        assert_eq!(exec_allow(&t), ["sh", "git", "uv"]);
+        assert_eq!(exec_allow(&ToolchainSpec::default()), ["sh", "git"]);
+    }
+}

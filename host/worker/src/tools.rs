@@ -19,6 +19,17 @@ use crate::spec::AttemptSpec;
 /// Longest result the model sees, notice included.
 pub const MAX_RESULT_CHARS: usize = 12_000;
 const CLIP_NOTICE: &str = "\n... [tool output truncated for prompt budget]";
+/// Tools that get the host's reserved `_dgov` context (policy, commands, claims) in their
+/// arguments; whatever the model passes there is dropped for every tool.
+const CONTEXT_TOOLS: [&str; 7] = [
+    "run_bash",
+    "run_tests",
+    "lint_check",
+    "lint_fix",
+    "format_file",
+    "type_check",
+    "scope_status",
+];
 /// Name of the embedded tools plugin.
 pub const PLUGIN: &str = "worker-tools";
 
@@ -99,11 +110,17 @@ pub fn load_plugin(rt: &Runtime) -> Result<Plugin, WorkerError> {
 }
 
 /// The grant of an attempt: the worktree read (and write for writing tools, which a
-/// read-only role does not have at all), exec of the allow-listed programs with a sanitized
-/// environment and the shell time limit.
+/// read-only role does not have at all), the host's parser (`syntax`: file_symbols,
+/// check_syntax), exec of the allow-listed programs with a sanitized environment and the
+/// shell time limit.
 pub fn grant(spec: &AttemptSpec) -> Grant {
-    let mut capabilities: BTreeSet<Capability> =
-        [Capability::Log, Capability::FsRead, Capability::Exec].into();
+    let mut capabilities: BTreeSet<Capability> = [
+        Capability::Log,
+        Capability::FsRead,
+        Capability::Exec,
+        Capability::Syntax,
+    ]
+    .into();
     if !spec.role.is_read_only() {
         capabilities.insert(Capability::FsWrite);
     }
@@ -166,6 +183,15 @@ impl ToolBox {
                 "test_targets": spec.test_targets,
                 "policy": spec.policy,
                 "timeout_ms": spec.shell_timeout_ms,
+                "src_dir": spec.src_dir,
+                "lint_cmd": spec.toolchain.lint_cmd,
+                "lint_fix_cmd": spec.toolchain.lint_fix_cmd,
+                "format_cmd": spec.toolchain.format_cmd,
+                "type_check_cmd": spec.toolchain.type_check_cmd,
+                "claims": {
+                    "writable": spec.claims.writable(),
+                    "read": spec.claims.read,
+                },
             }),
             worktree: spec.worktree.clone(),
         })
@@ -194,7 +220,7 @@ impl ToolBox {
         let mut args = args.clone();
         if let Some(obj) = args.as_object_mut() {
             obj.remove("_dgov");
-            if name == "run_bash" || name == "run_tests" {
+            if CONTEXT_TOOLS.contains(&name) {
                 obj.insert("_dgov".into(), self.ctx.clone());
             }
         }

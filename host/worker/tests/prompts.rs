@@ -29,6 +29,7 @@ fn spec(context: Option<String>, in_place: bool) -> AttemptSpec {
         test_cmd: String::new(),
         test_targets: vec![],
         policy: PolicySpec::default(),
+        toolchain: Default::default(),
         exec_allow: vec![],
         language: "text".into(),
         src_dir: "src/".into(),

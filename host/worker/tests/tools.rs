@@ -29,6 +29,7 @@ fn spec(worktree: &Path, policy: PolicySpec) -> AttemptSpec {
         test_cmd: "cat {test_dir}".into(),
         test_targets: vec!["tests/test_a.txt".into()],
         policy,
+        toolchain: Default::default(),
         exec_allow: vec!["sh".into(), "git".into()],
         language: "text".into(),
         src_dir: "src/".into(),

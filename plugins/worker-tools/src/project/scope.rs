@@ -1,0 +1,248 @@
+//! Pure logic of scope_status and of the claim checks of lint_fix/format_file: whether a
+//! claim covers a path, git's porcelain status parsed, and the report the model reads.
+
+use crate::text::{fnmatch_regex, governor_owned};
+
+/// The task's claims as the host passes them in `_dgov.claims`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ClaimSet {
+    /// create + edit + delete + touch.
+    pub writable: Vec<String>,
+    pub read: Vec<String>,
+}
+
+impl ClaimSet {
+    pub fn is_empty(&self) -> bool {
+        self.writable
+            .iter()
+            .chain(&self.read)
+            .all(|c| norm(c).is_empty())
+    }
+
+    /// Whether one of the writable claims covers `path`.
+    pub fn writable_covers(&self, path: &str) -> bool {
+        self.writable.iter().any(|c| covers(c, path))
+    }
+
+    /// Whether one of the read claims covers `path`.
+    pub fn read_covers(&self, path: &str) -> bool {
+        self.read.iter().any(|c| covers(c, path))
+    }
+}
+
+fn norm(p: &str) -> &str {
+    let p = p.trim();
+    p.strip_prefix("./").unwrap_or(p)
+}
+
+/// Whether claim `claim` covers the root-relative `path`: a glob (`*?[`) matches the path or
+/// its base name; a directory claim (ending in `/`, or whose last component has no `.`)
+/// covers everything under it; anything else is an exact path.
+pub fn covers(claim: &str, path: &str) -> bool {
+    let claim = norm(claim);
+    let path = norm(path);
+    if claim.is_empty() {
+        return false;
+    }
+    if claim.contains(['*', '?', '[']) {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        return regex::Regex::new(&fnmatch_regex(claim))
+            .is_ok_and(|re| re.is_match(path) || re.is_match(base));
+    }
+    let dir = claim.trim_end_matches('/');
+    if path == dir {
+        return true;
+    }
+    let is_dir = claim.ends_with('/') || !dir.rsplit('/').next().unwrap_or(dir).contains('.');
+    is_dir && path.starts_with(&format!("{dir}/"))
+}
+
+/// Paths of `git status --porcelain -z --untracked-files=all` output (rename and copy
+/// sources included), sorted and unique.
+pub fn porcelain_paths(out: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut entries = out.split('\0').filter(|e| !e.is_empty());
+    while let Some(entry) = entries.next() {
+        let (Some(status), Some(path)) = (entry.get(..2), entry.get(3..)) else {
+            continue;
+        };
+        paths.push(path.to_string());
+        if status.contains(['R', 'C'])
+            && let Some(source) = entries.next()
+        {
+            paths.push(source.to_string());
+        }
+    }
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        return "(none)".into();
+    }
+    let mut v: Vec<&str> = items.iter().map(|s| norm(s)).collect();
+    v.sort();
+    v.dedup();
+    v.join(", ")
+}
+
+/// The scope_status report: claims against the worktree's changed paths, and the first
+/// problem settlement would block on (governor-owned, unclaimed, then read-only files).
+pub fn report(claims: &ClaimSet, modified: &[String]) -> String {
+    let owned: Vec<String> = modified
+        .iter()
+        .filter(|p| governor_owned(p))
+        .cloned()
+        .collect();
+    let outside: Vec<&String> = modified
+        .iter()
+        .filter(|p| !governor_owned(p) && !claims.writable_covers(p))
+        .collect();
+    let unclaimed: Vec<String> = outside
+        .iter()
+        .filter(|p| !claims.read_covers(p))
+        .map(|p| p.to_string())
+        .collect();
+    let read_only: Vec<String> = outside
+        .iter()
+        .filter(|p| claims.read_covers(p))
+        .map(|p| p.to_string())
+        .collect();
+    let blocking = if !owned.is_empty() {
+        format!(
+            "Touched governor-owned files: {}. Revert them; only dgov writes them.",
+            list(&owned)
+        )
+    } else if !unclaimed.is_empty() {
+        format!(
+            "Touched unclaimed files: {}. Revert them or ask for a wider scope.",
+            list(&unclaimed)
+        )
+    } else if !read_only.is_empty() {
+        format!(
+            "Edited read-only files: {}. They are claimed for reading only; revert them.",
+            list(&read_only)
+        )
+    } else {
+        String::new()
+    };
+    let mut out = vec![
+        format!(
+            "scope_status: {}",
+            if blocking.is_empty() { "pass" } else { "fail" }
+        ),
+        format!("claimed_writable: {}", list(&claims.writable)),
+        format!("claimed_readonly: {}", list(&claims.read)),
+        format!("modified_files: {}", list(modified)),
+    ];
+    if !owned.is_empty() {
+        out.push(format!("governor_owned_modified: {}", list(&owned)));
+    }
+    if !unclaimed.is_empty() {
+        out.push(format!("unclaimed_modified: {}", list(&unclaimed)));
+    }
+    if !read_only.is_empty() {
+        out.push(format!("readonly_modified: {}", list(&read_only)));
+    }
+    out.push(format!(
+        "blocking: {}",
+        if blocking.is_empty() {
+            "(none)"
+        } else {
+            &blocking
+        }
+    ));
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(w: &[&str], r: &[&str]) -> ClaimSet {
+        ClaimSet {
+            writable: w.iter().map(|s| s.to_string()).collect(),
+            read: r.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn claims_cover_exact_paths_directories_and_globs() {
+        assert!(covers("src/a.rs", "src/a.rs"));
+        assert!(covers("./src/a.rs", "src/a.rs"));
+        assert!(!covers("src/a.rs", "src/a.rs.bak"));
+        assert!(covers("src/", "src/x/y.rs"));
+        assert!(covers("src", "src/y.rs"));
+        assert!(!covers("src", "srcx/y.rs"));
+        assert!(!covers("src/a.rs", "src/a.rs/x"));
+        assert!(covers("*.md", "docs/guide.md"));
+        assert!(covers("tests/test_*.py", "tests/test_a.py"));
+        assert!(!covers("", "src/a.rs"));
+    }
+
+    #[test]
+    fn porcelain_z_paths_include_rename_sources_and_untracked_files() {
+        let out = " M src/a.rs\0R  src/new.rs\0src/old.rs\0?? notes/with space.txt\0";
+        assert_eq!(
+            porcelain_paths(out),
+            [
+                "notes/with space.txt",
+                "src/a.rs",
+                "src/new.rs",
+                "src/old.rs"
+            ]
+        );
+        assert!(porcelain_paths("").is_empty());
+    }
+
+    #[test]
+    fn report_passes_when_every_change_is_claimed() {
+        let r = report(
+            &claims(&["src/a.rs", "src/b.rs"], &["README.md"]),
+            &["src/a.rs".into()],
+        );
+        assert_eq!(
+            r,
+            "scope_status: pass\nclaimed_writable: src/a.rs, src/b.rs\nclaimed_readonly: README.md\nmodified_files: src/a.rs\nblocking: (none)"
+        );
+    }
+
+    #[test]
+    fn report_blocks_on_unclaimed_before_read_only_files() {
+        let c = claims(&["src/a.rs"], &["README.md"]);
+        let r = report(&c, &["README.md".into(), "src/x.rs".into()]);
+        assert!(r.starts_with("scope_status: fail\n"), "{r}");
+        assert!(r.contains("\nunclaimed_modified: src/x.rs\n"), "{r}");
+        assert!(r.contains("\nreadonly_modified: README.md\n"), "{r}");
+        assert!(
+            r.ends_with(
+                "blocking: Touched unclaimed files: src/x.rs. Revert them or ask for a wider scope."
+            ),
+            "{r}"
+        );
+        let r = report(&c, &["README.md".into()]);
+        assert!(r.ends_with("blocking: Edited read-only files: README.md. They are claimed for reading only; revert them."), "{r}");
+    }
+
+    #[test]
+    fn report_blocks_first_on_governor_owned_files() {
+        let r = report(
+            &claims(&["src/"], &[]),
+            &[".sentrux/baseline.json".into(), "other.txt".into()],
+        );
+        assert!(
+            r.contains("governor_owned_modified: .sentrux/baseline.json"),
+            "{r}"
+        );
+        assert!(r.ends_with("blocking: Touched governor-owned files: .sentrux/baseline.json. Revert them; only dgov writes them."), "{r}");
+    }
+
+    #[test]
+    fn an_empty_claim_set_is_empty() {
+        assert!(claims(&[" "], &[]).is_empty());
+        assert!(!claims(&[], &["a"]).is_empty());
+    }
+}
