@@ -438,7 +438,18 @@ async fn ripgrep_supports_its_flag_subset_natively() {
     assert!(
         f.err("ripgrep", json!({"pattern": "("}))
             .await
-            .contains("Invalid regex")
+            .contains("ripgrep: invalid regex")
+    );
+    assert_eq!(
+        f.ok("ripgrep", json!({"pattern": "parse", "path": ".hidden"}))
+            .await,
+        ".hidden/h.py:1:parse_config()",
+        "a hidden directory asked for by name is searched"
+    );
+    assert!(
+        f.err("ripgrep", json!({"pattern": "x", "path": "nowhere"}))
+            .await
+            .contains("nowhere does not exist.")
     );
     assert_eq!(
         f.ok("ripgrep", json!({"pattern": "zzz_nothing"})).await,

@@ -208,7 +208,7 @@ fn word_count(a: &Value) -> Result<String, String> {
     }
     let mut rows = Vec::new();
     for f in host::walk(&rel).map_err(|e| host_err(&path, e))? {
-        if search::skipped(&f) {
+        if search::skipped(below(&rel, &f)) {
             continue;
         }
         if let Ok(Ok(t)) = host::read_file(&f).map(String::from_utf8) {
@@ -468,6 +468,17 @@ fn revert_file(a: &Value) -> Result<String, String> {
     }
 }
 
+/// The part of `file` below the directory `dir` (hidden and dependency directories are
+/// skipped below the place asked for, so `ripgrep(path=".github")` still searches it).
+fn below<'a>(dir: &str, file: &'a str) -> &'a str {
+    if dir.is_empty() {
+        return file;
+    }
+    file.strip_prefix(dir)
+        .and_then(|f| f.strip_prefix('/'))
+        .unwrap_or(file)
+}
+
 /// Every searchable text file under `rel` as `(path, text)`, hidden and dependency trees
 /// skipped; `rel` may name a single file.
 fn text_files(path: &str, rel: &str) -> Result<Vec<(String, String)>, String> {
@@ -480,7 +491,7 @@ fn text_files(path: &str, rel: &str) -> Result<Vec<(String, String)>, String> {
         host::walk(rel)
             .map_err(|e| host_err(path, e))?
             .into_iter()
-            .filter(|f| !search::skipped(f))
+            .filter(|f| !search::skipped(below(rel, f)))
             .collect()
     };
     Ok(files
@@ -658,6 +669,13 @@ mod tests {
         );
         assert!(count_table(rows, 5).ends_with("      16 total (3 files)"));
         assert_eq!(count_table(Vec::new(), 5), "No text files found.");
+    }
+
+    #[test]
+    fn below_strips_the_searched_directory() {
+        assert_eq!(below("", ".github/x.yml"), ".github/x.yml");
+        assert_eq!(below(".github", ".github/x.yml"), "x.yml");
+        assert_eq!(below("src", "src/.cache/y"), ".cache/y");
     }
 
     #[test]

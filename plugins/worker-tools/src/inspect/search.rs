@@ -84,7 +84,7 @@ pub fn build_regex(pattern: &str, flags: Flags) -> Result<Regex, String> {
     if flags.ignore_case {
         p = format!("(?i){p}");
     }
-    Regex::new(&p).map_err(|e| format!("Invalid regex: {e}"))
+    Regex::new(&p).map_err(|e| format!("ripgrep: invalid regex: {e}"))
 }
 
 /// A regex matching `symbol` as a whole word. A boundary is only required on a side where the
