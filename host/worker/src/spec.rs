@@ -170,6 +170,10 @@ pub struct AttemptSpec {
     /// Lint, lint-fix, format and type-check commands of the project.
     #[serde(default)]
     pub toolchain: ToolchainSpec,
+    /// `[scope].ignore_files`: changes settlement does not judge (scope_status lists them
+    /// apart).
+    #[serde(default)]
+    pub scope_ignore: Vec<String>,
     /// Programs run_bash/run_tests/git_diff may execute (exec allow-list).
     pub exec_allow: Vec<String>,
     pub language: String,

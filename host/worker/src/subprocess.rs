@@ -129,6 +129,7 @@ impl SubprocessWorker {
                     policy: PolicySpec::from(&cfg.tool_policy),
                     exec_allow: exec_allow(&toolchain),
                     toolchain,
+                    scope_ignore: cfg.scope.ignore_files.clone(),
                     language: cfg.project.language.clone(),
                     src_dir: cfg.project.src_dir.clone(),
                     test_dir: cfg.project.test_dir.clone(),

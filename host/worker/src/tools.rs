@@ -191,6 +191,7 @@ impl ToolBox {
                 "claims": {
                     "writable": spec.claims.writable(),
                     "read": spec.claims.read,
+                    "ignore": spec.scope_ignore,
                 },
             }),
             worktree: spec.worktree.clone(),

@@ -34,6 +34,7 @@ fn spec(worktree: &Path, toolchain: ToolchainSpec, claims: Claims, role: Role) -
         policy: PolicySpec::default(),
         exec_allow: dgov_worker::subprocess::exec_allow(&toolchain),
         toolchain,
+        scope_ignore: vec!["__pycache__".into(), "*.log".into()],
         language: "rust".into(),
         src_dir: "src/".into(),
         test_dir: "tests/".into(),
@@ -370,6 +371,15 @@ async fn scope_status_compares_claims_with_the_worktree() {
     assert!(
         ok.contains("modified_files: src/lib.rs, src/new.rs\n"),
         "{ok}"
+    );
+    // Changes the project ignores are listed apart and never block.
+    f.write("src/__pycache__/app.cpython-312.pyc", "bytecode\n");
+    f.write("build.log", "log\n");
+    let ignored = f.ok("scope_status", json!({})).await;
+    assert!(ignored.starts_with("scope_status: pass\n"), "{ignored}");
+    assert!(
+        ignored.contains("\nignored_modified: build.log, src/__pycache__/app.cpython-312.pyc\n"),
+        "{ignored}"
     );
     f.write("README.md", "edited\n");
     f.write("stray/x.txt", "stray\n");

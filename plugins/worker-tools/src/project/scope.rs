@@ -10,6 +10,8 @@ pub struct ClaimSet {
     /// create + edit + delete + touch.
     pub writable: Vec<String>,
     pub read: Vec<String>,
+    /// `[scope].ignore_files`: changes settlement does not judge.
+    pub ignore: Vec<String>,
 }
 
 impl ClaimSet {
@@ -36,26 +38,43 @@ fn norm(p: &str) -> &str {
     p.strip_prefix("./").unwrap_or(p)
 }
 
-/// Whether claim `claim` covers the root-relative `path`: a glob (`*?[`) matches the path or
-/// its base name; a directory claim (ending in `/`, or whose last component has no `.`)
-/// covers everything under it; anything else is an exact path.
+/// Whether claim `claim` covers the root-relative `path`: the path itself or, for a
+/// directory, anything under it (what settlement's scope gate accepts; globs are not claims).
 pub fn covers(claim: &str, path: &str) -> bool {
-    let claim = norm(claim);
+    let claim = norm(claim).trim_end_matches('/');
     let path = norm(path);
-    if claim.is_empty() {
+    !claim.is_empty()
+        && (path == claim
+            || path
+                .strip_prefix(claim)
+                .is_some_and(|rest| rest.starts_with('/')))
+}
+
+/// Whether `[scope].ignore_files` entry `rule` ignores `path` (as settlement does): a glob
+/// (`*?[`) matches the path or its base name; an entry ending in `/` or whose last segment has
+/// no `.` is a directory — a prefix when it contains `/`, else a directory name matching any
+/// segment; anything else is an exact path.
+pub fn ignored(rule: &str, path: &str) -> bool {
+    let rule = norm(rule);
+    if rule.is_empty() {
         return false;
     }
-    if claim.contains(['*', '?', '[']) {
+    if rule.contains(['*', '?', '[']) {
         let base = path.rsplit('/').next().unwrap_or(path);
-        return regex::Regex::new(&fnmatch_regex(claim))
+        return regex::Regex::new(&fnmatch_regex(rule))
             .is_ok_and(|re| re.is_match(path) || re.is_match(base));
     }
-    let dir = claim.trim_end_matches('/');
-    if path == dir {
-        return true;
+    let trimmed = rule.trim_end_matches('/');
+    let last = trimmed.rsplit('/').next().unwrap_or(trimmed);
+    if rule.ends_with('/') || !last.contains('.') {
+        if trimmed.contains('/') {
+            return path.starts_with(&format!("{trimmed}/"));
+        }
+        let mut segments: Vec<&str> = path.split('/').collect();
+        segments.pop();
+        return segments.contains(&trimmed);
     }
-    let is_dir = claim.ends_with('/') || !dir.rsplit('/').next().unwrap_or(dir).contains('.');
-    is_dir && path.starts_with(&format!("{dir}/"))
+    path == rule
 }
 
 /// Paths of `git status --porcelain -z --untracked-files=all` output (rename and copy
@@ -91,7 +110,13 @@ fn list(items: &[String]) -> String {
 
 /// The scope_status report: claims against the worktree's changed paths, and the first
 /// problem settlement would block on (governor-owned, unclaimed, then read-only files).
-pub fn report(claims: &ClaimSet, modified: &[String]) -> String {
+/// Changes the project ignores are listed apart and never block.
+pub fn report(claims: &ClaimSet, changed: &[String]) -> String {
+    let (ignored_modified, modified): (Vec<String>, Vec<String>) = changed
+        .iter()
+        .cloned()
+        .partition(|p| !governor_owned(p) && claims.ignore.iter().any(|r| ignored(r, p)));
+    let modified = &modified[..];
     let owned: Vec<String> = modified
         .iter()
         .filter(|p| governor_owned(p))
@@ -138,6 +163,9 @@ pub fn report(claims: &ClaimSet, modified: &[String]) -> String {
         format!("claimed_readonly: {}", list(&claims.read)),
         format!("modified_files: {}", list(modified)),
     ];
+    if !ignored_modified.is_empty() {
+        out.push(format!("ignored_modified: {}", list(&ignored_modified)));
+    }
     if !owned.is_empty() {
         out.push(format!("governor_owned_modified: {}", list(&owned)));
     }
@@ -166,21 +194,31 @@ mod tests {
         ClaimSet {
             writable: w.iter().map(|s| s.to_string()).collect(),
             read: r.iter().map(|s| s.to_string()).collect(),
+            ignore: Vec::new(),
         }
     }
 
     #[test]
-    fn claims_cover_exact_paths_directories_and_globs() {
+    fn claims_cover_exact_paths_and_directories_as_settlement_does() {
         assert!(covers("src/a.rs", "src/a.rs"));
         assert!(covers("./src/a.rs", "src/a.rs"));
         assert!(!covers("src/a.rs", "src/a.rs.bak"));
         assert!(covers("src/", "src/x/y.rs"));
         assert!(covers("src", "src/y.rs"));
         assert!(!covers("src", "srcx/y.rs"));
-        assert!(!covers("src/a.rs", "src/a.rs/x"));
-        assert!(covers("*.md", "docs/guide.md"));
-        assert!(covers("tests/test_*.py", "tests/test_a.py"));
+        assert!(!covers("*.md", "docs/guide.md"), "globs are not claims");
         assert!(!covers("", "src/a.rs"));
+    }
+
+    #[test]
+    fn ignore_rules_match_globs_directory_names_prefixes_and_exact_paths() {
+        assert!(ignored("__pycache__", "src/__pycache__/m.pyc"));
+        assert!(!ignored("__pycache__", "src/__pycache__"));
+        assert!(ignored("*.pyc", "deep/x.pyc"));
+        assert!(ignored("build/out/", "build/out/a.o"));
+        assert!(ignored("uv.lock", "uv.lock"));
+        assert!(!ignored("uv.lock", "sub/uv.lock"));
+        assert!(!ignored("", "a"));
     }
 
     #[test]
@@ -238,6 +276,24 @@ mod tests {
             "{r}"
         );
         assert!(r.ends_with("blocking: Touched governor-owned files: .sentrux/baseline.json. Revert them; only dgov writes them."), "{r}");
+    }
+
+    #[test]
+    fn ignored_changes_are_listed_apart_and_never_block() {
+        let mut c = claims(&["src/a.py"], &[]);
+        c.ignore = vec!["__pycache__".into(), "uv.lock".into()];
+        let r = report(
+            &c,
+            &[
+                "src/__pycache__/a.pyc".into(),
+                "src/a.py".into(),
+                "uv.lock".into(),
+            ],
+        );
+        assert_eq!(
+            r,
+            "scope_status: pass\nclaimed_writable: src/a.py\nclaimed_readonly: (none)\nmodified_files: src/a.py\nignored_modified: src/__pycache__/a.pyc, uv.lock\nblocking: (none)"
+        );
     }
 
     #[test]
