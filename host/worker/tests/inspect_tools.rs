@@ -490,3 +490,45 @@ async fn jq_evaluates_its_subset_and_names_it_otherwise() {
             .contains("jq: missing required argument 'expr'")
     );
 }
+
+#[tokio::test]
+async fn bad_arguments_are_errors_that_name_the_tool() {
+    let mut f = fixture().await;
+    for (tool, key) in [
+        ("head", "path"),
+        ("tail", "path"),
+        ("word_count", "path"),
+        ("recent_changes", "path"),
+        ("assert_file_unchanged", "path"),
+        ("revert_file", "path"),
+        ("find_references", "symbol"),
+        ("search_tests_for", "symbol"),
+        ("related_files", "path"),
+        ("ripgrep", "pattern"),
+        ("jq", "expr"),
+    ] {
+        let mut wrong_type = json!({"path": "data.json"});
+        wrong_type[key] = json!(5);
+        assert_eq!(
+            f.err(tool, json!({})).await,
+            format!("Error: {tool}: missing required argument '{key}'.")
+        );
+        assert_eq!(
+            f.err(tool, wrong_type).await,
+            format!("Error: {tool}: argument '{key}' must be a string.")
+        );
+    }
+    assert_eq!(
+        f.err("tree", json!({"path": 5})).await,
+        "Error: tree: argument 'path' must be a string."
+    );
+    assert_eq!(
+        f.err("ripgrep", json!({"pattern": "x", "flags": ["-i"]}))
+            .await,
+        "Error: ripgrep: argument 'flags' must be a string."
+    );
+    assert!(
+        f.ok("tree", json!({"path": null})).await.starts_with(".\n"),
+        "null means the default"
+    );
+}

@@ -18,7 +18,7 @@ use dgov_sdk::types::EntryKind;
 use serde_json::{Value, json};
 
 use crate::text::rel_path;
-use crate::{exec, host_err, int, read_text, req, s, spec, writable};
+use crate::{exec, host_err, int, read_text, req, spec, writable};
 
 const MAX_HITS: usize = 100;
 const MAX_TREE_ENTRIES: usize = 500;
@@ -146,6 +146,15 @@ fn count_arg(a: &Value, tool: &str, key: &str, default: i64) -> Result<usize, St
     usize::try_from(v).map_err(|_| format!("{tool}: argument '{key}' must be 0 or more, got {v}."))
 }
 
+/// An optional string argument: absent or null gives `default`, any other type is an error
+/// (silently searching "." when the model passed a number would mislead it).
+fn opt_str(a: &Value, tool: &str, key: &str, default: &str) -> Result<String, String> {
+    match a.get(key) {
+        None | Some(Value::Null) => Ok(default.to_string()),
+        Some(_) => req(a, tool, key),
+    }
+}
+
 fn bool_arg(a: &Value, tool: &str, key: &str) -> Result<bool, String> {
     match a.get(key) {
         None | Some(Value::Null) => Ok(false),
@@ -242,7 +251,7 @@ pub fn count_table(mut rows: Vec<(usize, String)>, max: usize) -> String {
 }
 
 fn tree(a: &Value) -> Result<String, String> {
-    let path = s(a, "path").unwrap_or_else(|| ".".into());
+    let path = opt_str(a, "tree", "path", ".")?;
     let depth = count_arg(a, "tree", "max_depth", 3)?;
     let rel = rel_path(&path)?;
     if !rel.is_empty() && !is_dir(&rel) {
@@ -560,8 +569,8 @@ fn search_tests_for(a: &Value) -> Result<String, String> {
 
 fn ripgrep(a: &Value) -> Result<String, String> {
     let pattern = req(a, "ripgrep", "pattern")?;
-    let path = s(a, "path").unwrap_or_else(|| ".".into());
-    let flags = search::parse_flags(&s(a, "flags").unwrap_or_default())?;
+    let path = opt_str(a, "ripgrep", "path", ".")?;
+    let flags = search::parse_flags(&opt_str(a, "ripgrep", "flags", "")?)?;
     let re = search::build_regex(&pattern, flags)?;
     let rel = rel_path(&path)?;
     let mut out = Vec::new();
