@@ -225,7 +225,10 @@ impl ToolBox {
                 obj.insert("_dgov".into(), self.ctx.clone());
             }
         }
-        let before = (name == "run_bash").then(|| dirty_paths(&self.worktree));
+        // Commands can write any file: what they newly dirty is recorded as activity, so
+        // settlement sees transient writes to unclaimed or reserved paths.
+        let before = matches!(name, "run_bash" | "lint_fix" | "format_file")
+            .then(|| dirty_paths(&self.worktree));
         let res = self.session.call(name, &args.to_string(), writes).await;
         let mut out = match res {
             Ok(o) => match o.value {
@@ -259,9 +262,10 @@ impl ToolBox {
             }
         }
         if let Some(before) = before {
+            let mode = if name == "run_bash" { "shell" } else { "edit" };
             for p in dirty_paths(&self.worktree).difference(&before) {
                 out.activity
-                    .push(json!({"kind": "run_bash", "path": p, "mode": "shell"}));
+                    .push(json!({"kind": name, "path": p, "mode": mode}));
             }
         }
         out

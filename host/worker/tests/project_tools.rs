@@ -288,9 +288,22 @@ async fn lint_fix_and_format_file_change_claimed_files_only() {
     let out = f.ok("lint_fix", json!({"file": "src/lib.rs"})).await;
     assert!(out.contains("fixed src/lib.rs"), "{out}");
     assert_eq!(f.read("src/lib.rs"), "GOOD code\n");
-    let out = f.ok("format_file", json!({"file": "src/app.py"})).await;
-    assert!(out.contains("formatted src/app.py"), "{out}");
+    // A clean file the formatter changes is recorded as written (settlement's transient
+    // scope check reads it); src/lib.rs was already dirty before lint_fix, so it was not.
+    let r = f
+        .tools
+        .call("format_file", &json!({"file": "src/app.py"}))
+        .await;
+    assert!(
+        !r.failed && r.text.contains("formatted src/app.py"),
+        "{}",
+        r.text
+    );
     assert!(f.read("src/app.py").ends_with("// formatted\n"));
+    assert_eq!(
+        r.activity,
+        vec![json!({"kind": "format_file", "path": "src/app.py", "mode": "edit"})]
+    );
 
     // Unclaimed, read-only and governor-owned files are refused before anything runs.
     let before = f.read("src/other.rs");
