@@ -532,3 +532,41 @@ async fn bad_arguments_are_errors_that_name_the_tool() {
         "null means the default"
     );
 }
+
+#[tokio::test]
+async fn tree_shows_symlinks_without_following_them() {
+    let mut f = fixture().await;
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "x").unwrap();
+    std::os::unix::fs::symlink(outside.path(), f.path("src/outdir")).unwrap();
+    assert_eq!(
+        f.ok("tree", json!({"path": "src"})).await,
+        "src/\n  a.txt\n  outdir@"
+    );
+}
+
+#[tokio::test]
+async fn related_files_knows_go_packages_through_go_mod() {
+    let mut f = fixture().await;
+    let files = [
+        ("go.mod", "module example.com/app\n\ngo 1.22\n"),
+        (
+            "main.go",
+            "package main\n\nimport (\n\t\"fmt\"\n\t\"example.com/app/internal/db\"\n)\n",
+        ),
+        ("internal/db/db.go", "package db\n"),
+    ];
+    for (p, c) in files {
+        std::fs::create_dir_all(f.path(p).parent().unwrap()).unwrap();
+        std::fs::write(f.path(p), c).unwrap();
+    }
+    assert_eq!(
+        f.ok("related_files", json!({"path": "internal/db/db.go"}))
+            .await,
+        "== internal/db/db.go ==\n\nImports from (0):\n\nImported by (1):\n  main.go"
+    );
+    assert_eq!(
+        f.ok("related_files", json!({"path": "main.go"})).await,
+        "== main.go ==\n\nImports from (1):\n  internal/db/ (package)\n\nImported by (0):"
+    );
+}

@@ -54,7 +54,7 @@ pub fn specs() -> Vec<ToolSpec> {
         ),
         spec(
             "tree",
-            "The directory tree under path, max_depth levels deep (hidden entries, node_modules and __pycache__ left out).",
+            "The directory tree under path, max_depth levels deep (hidden entries, node_modules and __pycache__ left out; symbolic links end with @).",
             json!({"path": {"type": "string", "default": "."}, "max_depth": {"type": "integer", "default": 3}}),
             &[],
             false,
@@ -283,7 +283,11 @@ fn tree_walk(
     if level > max || *truncated {
         return Ok(());
     }
-    let mut entries = host::list_dir(rel).map_err(|e| host_err(rel, e))?;
+    // A sub-directory the host will not list (e.g. refused by the jail) is shown without
+    // children rather than failing the whole tree.
+    let Ok(mut entries) = host::list_dir(rel) else {
+        return Ok(());
+    };
     entries.retain(|e| {
         !e.name.starts_with('.') && !matches!(e.name.as_str(), "__pycache__" | "node_modules")
     });
@@ -302,6 +306,8 @@ fn tree_walk(
         if e.kind == EntryKind::Directory {
             out.push(format!("{indent}{}/", e.name));
             tree_walk(&child, level + 1, max, out, truncated)?;
+        } else if e.kind == EntryKind::Symlink {
+            out.push(format!("{indent}{}@", e.name));
         } else {
             out.push(format!("{indent}{}", e.name));
         }
