@@ -453,3 +453,61 @@ async fn a_researcher_has_the_reading_project_tools_but_not_the_writing_ones() {
     let out = f.ok("check_syntax", json!({"path": "src/lib.rs"})).await;
     assert_eq!(out, "OK: src/lib.rs parses (rust).");
 }
+
+#[test]
+fn the_project_toolchain_and_ignore_list_reach_the_attempt_spec_and_exec_allow_list() {
+    let repo = support::repo("http://127.0.0.1:9/v1");
+    let root = repo.path();
+    let toml = root.join(".dgov/project.toml");
+    let text = std::fs::read_to_string(&toml).unwrap().replacen(
+        "[project]\n",
+        "[project]\nlint_cmd = \"uv run ruff check {file}\"\nlint_fix_cmd = \"sh fix.sh {file}\"\nformat_cmd = \"gofmt -w {file}\"\ntype_check_cmd = \"npx tsc --noEmit\"\n",
+        1,
+    );
+    std::fs::write(
+        &toml,
+        format!("{text}\n[scope]\nignore_files = [\"dist/\"]\n"),
+    )
+    .unwrap();
+    let dir = support::write_plan(root, "tc", &[("a", &[], &[], &["src/base.txt"])]);
+    let plan = support::compile(&dir);
+    let (cfg, _) = dgov_plan::config::load_project_config(root).unwrap();
+    let w = dgov_worker::SubprocessWorker::for_plan(root, &plan, &cfg, "dgov".into(), Vec::new())
+        .unwrap();
+    let task = plan.tasks[0].clone();
+    let attempt = dgov_runner::Attempt {
+        plan: plan.name.clone(),
+        task: std::sync::Arc::new(dgov_runner::RunTask {
+            id: task.id.clone(),
+            depends_on: Vec::new(),
+            prompt: task.prompt.clone(),
+            files: Vec::new(),
+            read: Vec::new(),
+            test_cmd: None,
+            commit_message: String::new(),
+            timeout: None,
+            retries: 0,
+        }),
+        attempt: 1,
+        worktree: root.to_path_buf(),
+        root: root.to_path_buf(),
+        log_path: root.join("log"),
+        on_spawn: std::sync::Arc::new(|_| {}),
+        retry: None,
+    };
+    let s = w.spec_for(&attempt).unwrap();
+    assert_eq!(s.toolchain.lint_cmd, "uv run ruff check {file}");
+    assert_eq!(s.toolchain.lint_fix_cmd, "sh fix.sh {file}");
+    assert_eq!(s.toolchain.format_cmd, "gofmt -w {file}");
+    assert_eq!(s.toolchain.type_check_cmd, "npx tsc --noEmit");
+    assert_eq!(s.exec_allow, ["sh", "git", "uv", "gofmt", "npx"]);
+    assert!(
+        s.scope_ignore.contains(&"dist/".to_string()),
+        "{:?}",
+        s.scope_ignore
+    );
+    assert!(
+        s.scope_ignore.contains(&"__pycache__".to_string()),
+        "built-in ignores kept"
+    );
+}
