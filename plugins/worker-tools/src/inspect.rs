@@ -687,6 +687,24 @@ mod tests {
     }
 
     #[test]
+    fn every_spec_is_dispatched_and_only_revert_file_writes() {
+        let wrong = json!({"path": 5, "symbol": 5, "expr": 5, "pattern": 5});
+        let names: Vec<String> = specs().into_iter().map(|s| s.name).collect();
+        assert_eq!(names.len(), 12);
+        for s in specs() {
+            // Wrongly typed arguments are refused before any host call, naming the tool.
+            let r = call(&s.name, &wrong).expect("dispatched");
+            assert!(
+                r.unwrap_err().starts_with(&format!("{}: ", s.name)),
+                "{}",
+                s.name
+            );
+            assert_eq!(s.writes, s.name == "revert_file", "{}", s.name);
+        }
+        assert!(call("read_file", &json!({})).is_none());
+    }
+
+    #[test]
     fn below_strips_the_searched_directory() {
         assert_eq!(below("", ".github/x.yml"), ".github/x.yml");
         assert_eq!(below(".github", ".github/x.yml"), "x.yml");
