@@ -30,7 +30,7 @@ fn spec(worktree: &Path, base_url: &str) -> AttemptSpec {
         test_targets: Vec::new(),
         policy: PolicySpec::default(),
         toolchain: Default::default(),
-        scope_ignore: Vec::new(),
+        path_policy: Default::default(),
         exec_allow: vec!["sh".into(), "git".into()],
         language: "text".into(),
         src_dir: "src/".into(),

@@ -108,6 +108,16 @@ impl ToolchainSpec {
     }
 }
 
+/// `[scope]` of `.dgov/project.toml`: changes that need no claim, and the project-wide
+/// allow and deny patterns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PathPolicySpec {
+    pub ignore: Vec<String>,
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+}
+
 /// What an attempt may do (the plan task's `role`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -170,10 +180,9 @@ pub struct AttemptSpec {
     /// Lint, lint-fix, format and type-check commands of the project.
     #[serde(default)]
     pub toolchain: ToolchainSpec,
-    /// `[scope].ignore_files`: changes settlement does not judge (scope_status lists them
-    /// apart).
+    /// `[scope]` of the project (scope_status reports against it as settlement does).
     #[serde(default)]
-    pub scope_ignore: Vec<String>,
+    pub path_policy: PathPolicySpec,
     /// Programs run_bash/run_tests/git_diff may execute (exec allow-list).
     pub exec_allow: Vec<String>,
     pub language: String,

@@ -18,7 +18,8 @@ use crate::WorkerError;
 use crate::entry::{EXIT_DONE, EXIT_FATAL};
 use crate::protocol::Line;
 use crate::spec::{
-    AttemptSpec, Claims, PolicySpec, Role, ToolchainSpec, resolve_provider, test_targets,
+    AttemptSpec, Claims, PathPolicySpec, PolicySpec, Role, ToolchainSpec, resolve_provider,
+    test_targets,
 };
 
 /// Programs the tools may run through the host exec capability.
@@ -129,7 +130,11 @@ impl SubprocessWorker {
                     policy: PolicySpec::from(&cfg.tool_policy),
                     exec_allow: exec_allow(&toolchain),
                     toolchain,
-                    scope_ignore: cfg.scope.ignore_files.clone(),
+                    path_policy: PathPolicySpec {
+                        ignore: cfg.scope.ignore_files.clone(),
+                        allow: cfg.scope.allow_files.clone(),
+                        deny: cfg.scope.deny_files.clone(),
+                    },
                     language: cfg.project.language.clone(),
                     src_dir: cfg.project.src_dir.clone(),
                     test_dir: cfg.project.test_dir.clone(),

@@ -191,8 +191,8 @@ impl ToolBox {
                 "claims": {
                     "writable": spec.claims.writable(),
                     "read": spec.claims.read,
-                    "ignore": spec.scope_ignore,
                 },
+                "path_policy": spec.path_policy,
             }),
             worktree: spec.worktree.clone(),
         })

@@ -9,7 +9,9 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use dgov_worker::spec::{AttemptSpec, Claims, PolicySpec, ProviderSpec, Role, ToolchainSpec};
+use dgov_worker::spec::{
+    AttemptSpec, Claims, PathPolicySpec, PolicySpec, ProviderSpec, Role, ToolchainSpec,
+};
 use dgov_worker::tools::{self, ToolBox};
 use serde_json::{Value, json};
 use support::git;
@@ -34,7 +36,11 @@ fn spec(worktree: &Path, toolchain: ToolchainSpec, claims: Claims, role: Role) -
         policy: PolicySpec::default(),
         exec_allow: dgov_worker::subprocess::exec_allow(&toolchain),
         toolchain,
-        scope_ignore: vec!["__pycache__".into(), "*.log".into()],
+        path_policy: PathPolicySpec {
+            ignore: vec!["__pycache__".into(), "*.log".into()],
+            allow: Vec::new(),
+            deny: vec!["*.key".into()],
+        },
         language: "rust".into(),
         src_dir: "src/".into(),
         test_dir: "tests/".into(),
@@ -394,6 +400,13 @@ async fn scope_status_compares_claims_with_the_worktree() {
         ignored.contains("\nignored_modified: build.log, src/__pycache__/app.cpython-312.pyc\n"),
         "{ignored}"
     );
+    f.write("src/secret.key", "k\n");
+    let denied = f.ok("scope_status", json!({})).await;
+    assert!(
+        denied.ends_with("blocking: Touched project-denied files: src/secret.key. Revert them."),
+        "{denied}"
+    );
+    std::fs::remove_file(f.dir.path().join("src/secret.key")).unwrap();
     f.write("README.md", "edited\n");
     f.write("stray/x.txt", "stray\n");
     let bad = f.ok("scope_status", json!({})).await;
@@ -455,7 +468,7 @@ async fn a_researcher_has_the_reading_project_tools_but_not_the_writing_ones() {
 }
 
 #[test]
-fn the_project_toolchain_and_ignore_list_reach_the_attempt_spec_and_exec_allow_list() {
+fn the_project_toolchain_and_scope_lists_reach_the_attempt_spec_and_exec_allow_list() {
     let repo = support::repo("http://127.0.0.1:9/v1");
     let root = repo.path();
     let toml = root.join(".dgov/project.toml");
@@ -466,7 +479,7 @@ fn the_project_toolchain_and_ignore_list_reach_the_attempt_spec_and_exec_allow_l
     );
     std::fs::write(
         &toml,
-        format!("{text}\n[scope]\nignore_files = [\"dist/\"]\n"),
+        format!("{text}\n[scope]\nignore_files = [\"dist/\"]\ndeny_files = [\"*.pem\"]\n"),
     )
     .unwrap();
     let dir = support::write_plan(root, "tc", &[("a", &[], &[], &["src/base.txt"])]);
@@ -501,13 +514,11 @@ fn the_project_toolchain_and_ignore_list_reach_the_attempt_spec_and_exec_allow_l
     assert_eq!(s.toolchain.format_cmd, "gofmt -w {file}");
     assert_eq!(s.toolchain.type_check_cmd, "npx tsc --noEmit");
     assert_eq!(s.exec_allow, ["sh", "git", "uv", "gofmt", "npx"]);
+    let ignore = &s.path_policy.ignore;
+    assert!(ignore.contains(&"dist/".to_string()), "{ignore:?}");
     assert!(
-        s.scope_ignore.contains(&"dist/".to_string()),
-        "{:?}",
-        s.scope_ignore
-    );
-    assert!(
-        s.scope_ignore.contains(&"__pycache__".to_string()),
+        ignore.contains(&"__pycache__".to_string()),
         "built-in ignores kept"
     );
+    assert_eq!(s.path_policy.deny, ["*.pem"]);
 }

@@ -30,7 +30,7 @@ fn spec(context: Option<String>, in_place: bool) -> AttemptSpec {
         test_targets: vec![],
         policy: PolicySpec::default(),
         toolchain: Default::default(),
-        scope_ignore: Vec::new(),
+        path_policy: Default::default(),
         exec_allow: vec![],
         language: "text".into(),
         src_dir: "src/".into(),

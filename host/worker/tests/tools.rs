@@ -30,7 +30,7 @@ fn spec(worktree: &Path, policy: PolicySpec) -> AttemptSpec {
         test_targets: vec!["tests/test_a.txt".into()],
         policy,
         toolchain: Default::default(),
-        scope_ignore: Vec::new(),
+        path_policy: Default::default(),
         exec_allow: vec!["sh".into(), "git".into()],
         language: "text".into(),
         src_dir: "src/".into(),

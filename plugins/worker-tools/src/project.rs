@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::text::{TRAVERSAL, rel_path, shell_quote};
-use scope::ClaimSet;
+use scope::{ClaimSet, PathPolicy};
 
 /// The host's `_dgov` context as these tools read it.
 #[derive(Debug, Default, Deserialize)]
@@ -31,6 +31,8 @@ struct Ctx {
     timeout_ms: Option<u32>,
     /// `None` when the host passed no claims (no task scope known).
     claims: Option<ClaimSet>,
+    /// `[scope]` ignore/allow/deny lists.
+    path_policy: PathPolicy,
 }
 
 fn ctx(a: &serde_json::Value) -> Ctx {
@@ -243,8 +245,8 @@ fn type_check(a: &serde_json::Value) -> Result<String, String> {
 
 fn scope_status(a: &serde_json::Value) -> Result<String, String> {
     let c = ctx(a);
-    let claims = match c.claims {
-        Some(cl) if !cl.is_empty() => cl,
+    let claims = match &c.claims {
+        Some(cl) if !cl.is_empty() => cl.clone(),
         _ => return Err("scope_status() requires task scope from the governor.".into()),
     };
     let out = crate::exec(
@@ -259,7 +261,7 @@ fn scope_status(a: &serde_json::Value) -> Result<String, String> {
         ));
     }
     let modified = scope::porcelain_paths(&String::from_utf8_lossy(&out.stdout));
-    Ok(scope::report(&claims, &modified))
+    Ok(scope::report(&claims, &c.path_policy, &modified))
 }
 
 #[cfg(test)]

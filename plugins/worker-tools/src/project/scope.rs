@@ -10,8 +10,22 @@ pub struct ClaimSet {
     /// create + edit + delete + touch.
     pub writable: Vec<String>,
     pub read: Vec<String>,
-    /// `[scope].ignore_files`: changes settlement does not judge.
+}
+
+/// `[scope]` of the project as the host passes it in `_dgov.path_policy`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PathPolicy {
+    /// `ignore_files`: changes that need no claim.
     pub ignore: Vec<String>,
+    /// `allow_files`: when non-empty, every change must match one (fnmatch).
+    pub allow: Vec<String>,
+    /// `deny_files`: no change may match one (fnmatch).
+    pub deny: Vec<String>,
+}
+
+fn fnmatch(pattern: &str, path: &str) -> bool {
+    regex::Regex::new(&fnmatch_regex(norm(pattern))).is_ok_and(|re| re.is_match(path))
 }
 
 impl ClaimSet {
@@ -109,37 +123,38 @@ fn list(items: &[String]) -> String {
 }
 
 /// The scope_status report: claims against the worktree's changed paths, and the first
-/// problem settlement would block on (governor-owned, unclaimed, then read-only files).
-/// Changes the project ignores are listed apart and never block.
-pub fn report(claims: &ClaimSet, changed: &[String]) -> String {
-    let (ignored_modified, modified): (Vec<String>, Vec<String>) = changed
-        .iter()
-        .cloned()
-        .partition(|p| !governor_owned(p) && claims.ignore.iter().any(|r| ignored(r, p)));
-    let modified = &modified[..];
-    let owned: Vec<String> = modified
-        .iter()
-        .filter(|p| governor_owned(p))
-        .cloned()
-        .collect();
-    let outside: Vec<&String> = modified
-        .iter()
-        .filter(|p| !governor_owned(p) && !claims.writable_covers(p))
-        .collect();
-    let unclaimed: Vec<String> = outside
-        .iter()
-        .filter(|p| !claims.read_covers(p))
-        .map(|p| p.to_string())
-        .collect();
-    let read_only: Vec<String> = outside
-        .iter()
-        .filter(|p| claims.read_covers(p))
-        .map(|p| p.to_string())
-        .collect();
+/// problem settlement's scope gate would block on, in its order: governor-owned files, the
+/// project's deny list, its allow list, unclaimed files, files claimed for reading only.
+/// Ignored changes need no claim (the path policy still applies to them).
+pub fn report(claims: &ClaimSet, policy: &PathPolicy, modified: &[String]) -> String {
+    let pick = |f: &dyn Fn(&str) -> bool| -> Vec<String> {
+        modified.iter().filter(|p| f(p)).cloned().collect()
+    };
+    let is_ignored = |p: &str| policy.ignore.iter().any(|r| ignored(r, p));
+    let denied = |p: &str| policy.deny.iter().any(|d| fnmatch(d, p));
+    let owned = pick(&|p| governor_owned(p));
+    let ignored_modified = pick(&|p| !governor_owned(p) && is_ignored(p));
+    let denied_modified = pick(&|p| denied(p));
+    let outside_allow = pick(&|p| {
+        !denied(p) && !policy.allow.is_empty() && !policy.allow.iter().any(|a| fnmatch(a, p))
+    });
+    let outside = |p: &str| !governor_owned(p) && !is_ignored(p) && !claims.writable_covers(p);
+    let unclaimed = pick(&|p| outside(p) && !claims.read_covers(p));
+    let read_only = pick(&|p| outside(p) && claims.read_covers(p));
     let blocking = if !owned.is_empty() {
         format!(
             "Touched governor-owned files: {}. Revert them; only dgov writes them.",
             list(&owned)
+        )
+    } else if !denied_modified.is_empty() {
+        format!(
+            "Touched project-denied files: {}. Revert them.",
+            list(&denied_modified)
+        )
+    } else if !outside_allow.is_empty() {
+        format!(
+            "Touched files outside the project allow-list: {}. Revert them.",
+            list(&outside_allow)
         )
     } else if !unclaimed.is_empty() {
         format!(
@@ -163,17 +178,17 @@ pub fn report(claims: &ClaimSet, changed: &[String]) -> String {
         format!("claimed_readonly: {}", list(&claims.read)),
         format!("modified_files: {}", list(modified)),
     ];
-    if !ignored_modified.is_empty() {
-        out.push(format!("ignored_modified: {}", list(&ignored_modified)));
-    }
-    if !owned.is_empty() {
-        out.push(format!("governor_owned_modified: {}", list(&owned)));
-    }
-    if !unclaimed.is_empty() {
-        out.push(format!("unclaimed_modified: {}", list(&unclaimed)));
-    }
-    if !read_only.is_empty() {
-        out.push(format!("readonly_modified: {}", list(&read_only)));
+    for (label, paths) in [
+        ("ignored_modified", &ignored_modified),
+        ("governor_owned_modified", &owned),
+        ("project_denied", &denied_modified),
+        ("outside_project_allowlist", &outside_allow),
+        ("unclaimed_modified", &unclaimed),
+        ("readonly_modified", &read_only),
+    ] {
+        if !paths.is_empty() {
+            out.push(format!("{label}: {}", list(paths)));
+        }
     }
     out.push(format!(
         "blocking: {}",
@@ -194,7 +209,6 @@ mod tests {
         ClaimSet {
             writable: w.iter().map(|s| s.to_string()).collect(),
             read: r.iter().map(|s| s.to_string()).collect(),
-            ignore: Vec::new(),
         }
     }
 
@@ -240,6 +254,7 @@ mod tests {
     fn report_passes_when_every_change_is_claimed() {
         let r = report(
             &claims(&["src/a.rs", "src/b.rs"], &["README.md"]),
+            &PathPolicy::default(),
             &["src/a.rs".into()],
         );
         assert_eq!(
@@ -251,7 +266,11 @@ mod tests {
     #[test]
     fn report_blocks_on_unclaimed_before_read_only_files() {
         let c = claims(&["src/a.rs"], &["README.md"]);
-        let r = report(&c, &["README.md".into(), "src/x.rs".into()]);
+        let r = report(
+            &c,
+            &PathPolicy::default(),
+            &["README.md".into(), "src/x.rs".into()],
+        );
         assert!(r.starts_with("scope_status: fail\n"), "{r}");
         assert!(r.contains("\nunclaimed_modified: src/x.rs\n"), "{r}");
         assert!(r.contains("\nreadonly_modified: README.md\n"), "{r}");
@@ -261,7 +280,7 @@ mod tests {
             ),
             "{r}"
         );
-        let r = report(&c, &["README.md".into()]);
+        let r = report(&c, &PathPolicy::default(), &["README.md".into()]);
         assert!(r.ends_with("blocking: Edited read-only files: README.md. They are claimed for reading only; revert them."), "{r}");
     }
 
@@ -269,6 +288,7 @@ mod tests {
     fn report_blocks_first_on_governor_owned_files() {
         let r = report(
             &claims(&["src/"], &[]),
+            &PathPolicy::default(),
             &[".sentrux/baseline.json".into(), "other.txt".into()],
         );
         assert!(
@@ -280,10 +300,14 @@ mod tests {
 
     #[test]
     fn ignored_changes_are_listed_apart_and_never_block() {
-        let mut c = claims(&["src/a.py"], &[]);
-        c.ignore = vec!["__pycache__".into(), "uv.lock".into()];
+        let c = claims(&["src/a.py"], &[]);
+        let policy = PathPolicy {
+            ignore: vec!["__pycache__".into(), "uv.lock".into()],
+            ..PathPolicy::default()
+        };
         let r = report(
             &c,
+            &policy,
             &[
                 "src/__pycache__/a.pyc".into(),
                 "src/a.py".into(),
@@ -292,8 +316,38 @@ mod tests {
         );
         assert_eq!(
             r,
-            "scope_status: pass\nclaimed_writable: src/a.py\nclaimed_readonly: (none)\nmodified_files: src/a.py\nignored_modified: src/__pycache__/a.pyc, uv.lock\nblocking: (none)"
+            "scope_status: pass\nclaimed_writable: src/a.py\nclaimed_readonly: (none)\nmodified_files: src/__pycache__/a.pyc, src/a.py, uv.lock\nignored_modified: src/__pycache__/a.pyc, uv.lock\nblocking: (none)"
         );
+    }
+
+    #[test]
+    fn the_deny_list_blocks_before_the_allow_list_and_both_before_claims() {
+        let c = claims(&["src/"], &[]);
+        let policy = PathPolicy {
+            allow: vec!["src/*".into()],
+            deny: vec!["*.key".into()],
+            ignore: vec!["*.key".into()],
+        };
+        let r = report(&c, &policy, &["src/secret.key".into(), "other.txt".into()]);
+        assert!(r.contains("\nproject_denied: src/secret.key\n"), "{r}");
+        assert!(
+            r.contains("\noutside_project_allowlist: other.txt\n"),
+            "{r}"
+        );
+        assert!(r.contains("\nunclaimed_modified: other.txt\n"), "{r}");
+        assert!(
+            r.ends_with("blocking: Touched project-denied files: src/secret.key. Revert them."),
+            "{r}"
+        );
+        let r = report(&c, &policy, &["other.txt".into()]);
+        assert!(
+            r.ends_with(
+                "blocking: Touched files outside the project allow-list: other.txt. Revert them."
+            ),
+            "{r}"
+        );
+        let r = report(&c, &policy, &["src/deep/a.rs".into()]);
+        assert!(r.starts_with("scope_status: pass\n"), "{r}");
     }
 
     #[test]
