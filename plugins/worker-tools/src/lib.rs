@@ -12,9 +12,10 @@
 //! - `apply_patch` verifies context and removed lines and never half-applies;
 //! - `git_diff` lists untracked files even when tracked changes exist.
 //!
-//! The host adds a reserved `_dgov` object to the arguments of `run_bash` and `run_tests`
-//! (the `[tool_policy]`, the test command and the task's test targets); whatever the model
-//! puts there is overwritten by the host. File access goes through the host's jailed
+//! The host adds a reserved `_dgov` object to the arguments of `run_bash`, `run_tests` and
+//! the toolchain/scope tools of [`project`] (the `[tool_policy]`, the test, lint, format and
+//! type-check commands, the task's test targets, claims and `[scope]` lists); whatever the
+//! model puts there is overwritten by the host. File access goes through the host's jailed
 //! `fs-read`/`fs-write`; commands through the allow-listed `exec` capability (sanitized
 //! environment, cwd in the worktree, timeout with process-group kill).
 
