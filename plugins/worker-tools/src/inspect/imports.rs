@@ -6,7 +6,8 @@
 //!   `M/__init__.py`, and `from M import a` also to the submodule `M/a.py`.
 //! - Rust: `mod m;` (to `m.rs` or `m/mod.rs` beside the file, or in its module directory),
 //!   and paths starting `crate::`, `super::` or `self::` (in `use` or in code, including
-//!   one level of `use crate::{a, b::c}` groups), to the longest module prefix that exists.
+//!   one level of `use crate::{a, b::c}` groups), to the longest module prefix that exists,
+//!   or, for an item of a module (`crate::exec`), to that module's own file.
 //!   The crate root is the directory up to the file's last `src/` component.
 //! - JS/TS: relative specifiers (`./`, `../`) of `import … from`, `export … from`,
 //!   `import(…)` and `require(…)`, trying the usual extensions and `index` files; a `.js`
@@ -218,11 +219,23 @@ fn rust_path(rel: &str, path: &str, ctx: &Ctx) -> Option<String> {
         dir = parent(&dir).to_string();
         rest = r;
     }
+    // An item that is not a module (`crate::exec`, `super::helper`) lives in the module
+    // file whose children sit in `dir`: `dir.rs`, `dir/mod.rs`, or the crate root file.
+    let own_file = || {
+        first_existing(
+            ctx,
+            [
+                format!("{dir}.rs"),
+                format!("{dir}/mod.rs"),
+                format!("{dir}/lib.rs"),
+                format!("{dir}/main.rs"),
+            ],
+        )
+    };
     if rest.is_empty() {
-        // `super::x` where the parent itself is the target: its file is dir.rs or dir/mod.rs.
-        return first_existing(ctx, [format!("{dir}.rs"), format!("{dir}/mod.rs")]);
+        return own_file();
     }
-    rust_module(ctx, &dir, rest)
+    rust_module(ctx, &dir, rest).or_else(own_file)
 }
 
 fn rust(rel: &str, text: &str, ctx: &Ctx) -> Vec<String> {
@@ -409,9 +422,11 @@ mod tests {
             imports(Lang::Rust, "host/w/src/inspect.rs", insp, &c),
             [
                 "host/w/src/inspect/jq.rs",
+                "host/w/src/lib.rs",
                 "host/w/src/shell/mod.rs",
                 "host/w/src/text.rs"
-            ]
+            ],
+            "crate::exec is an item of the crate root, lib.rs"
         );
         assert_eq!(
             imports(
