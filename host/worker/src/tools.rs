@@ -254,6 +254,7 @@ impl ToolBox {
                 "write_file" => Some("create"),
                 "edit_file" => Some("edit"),
                 "apply_patch" => Some("patch"),
+                "revert_file" => Some("revert"),
                 _ => None,
             };
             if let (Some(mode), Some(p)) = (mode, args.get("path").and_then(|p| p.as_str())) {

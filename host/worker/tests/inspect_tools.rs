@@ -256,9 +256,15 @@ async fn assert_file_unchanged_reports_edits_and_new_files() {
 async fn revert_file_restores_head_and_removes_new_files() {
     let mut f = fixture().await;
     std::fs::write(f.path("src/a.txt"), "scribble\n").unwrap();
+    let r = f
+        .tools
+        .call("revert_file", &json!({"path": "src/a.txt"}))
+        .await;
+    assert_eq!(r.text, "Successfully reverted src/a.txt to HEAD.");
+    // Recorded like a write, so settlement's transient-scope check sees it.
     assert_eq!(
-        f.ok("revert_file", json!({"path": "src/a.txt"})).await,
-        "Successfully reverted src/a.txt to HEAD."
+        r.activity,
+        vec![json!({"kind": "revert_file", "path": "src/a.txt", "mode": "revert"})]
     );
     assert_eq!(
         std::fs::read_to_string(f.path("src/a.txt")).unwrap(),
