@@ -1,7 +1,9 @@
 //! dgov's worker tools as one WASM tool plugin: the actuators an LLM worker calls inside its
 //! worktree, with the original dgov's names and arguments (users' prompts and SOPs name
-//! them): `read_file`, `write_file`, `edit_file`, `apply_patch`, `grep`, `glob`, `list_dir`,
-//! `git_diff`, `run_bash`, `run_tests` and `done`.
+//! them). Here: `read_file`, `write_file`, `edit_file`, `apply_patch`, `grep`, `glob`,
+//! `list_dir`, `git_diff`, `run_bash`, `run_tests` and `done`; [`inspect`] has the reading,
+//! search and git-history tools (and `revert_file`); [`project`] the parser, toolchain and
+//! scope tools. All of the original's catalogue but `ast_grep` (it needs an external binary).
 //!
 //! Differences from the original, on purpose:
 //! - every failure is an `Err` (the host shows the model `Error: …`); nothing crashes the
