@@ -5,7 +5,7 @@
 //!   semantic plugin calls, event recording — with the verdict cache off. Commands gates would
 //!   run are excluded by policy (none configured). Budget: < 30 ms.
 //! - `semantic gate, 2,000-line pair`: host facts extraction for base/task/target/candidate of
-//!   a 2,000-line Python file plus the semantic plugin call. Budget: < 20 ms. Broken down
+//!   a 2,000-line file (Python, then Rust) plus the semantic plugin call. Budget: < 20 ms. Broken down
 //!   into host facts (cold cache), the plugin call with those facts, and the fixed cost of a
 //!   gate call (fresh sandbox, empty comparison); the size of the JSON handed over is printed.
 //!
@@ -37,6 +37,21 @@ fn big_python(n_funcs: usize, tweak: Option<(usize, &str)>) -> String {
         };
         s.push_str(&format!(
             "def f{i}(a, b):\n    x = a * 2\n    if x > b:\n        return {body}\n    return x - b\n\n\n"
+        ));
+    }
+    s
+}
+
+/// A Rust file of `n_funcs` 7-line functions (the same shape as [`big_python`]).
+fn big_rust(n_funcs: usize, tweak: Option<(usize, &str)>) -> String {
+    let mut s = String::new();
+    for i in 0..n_funcs {
+        let body = match tweak {
+            Some((j, b)) if j == i => b.to_string(),
+            _ => format!("a + {i}"),
+        };
+        s.push_str(&format!(
+            "pub fn f{i}(a: i64, b: i64) -> i64 {{\n    let x = a * 2;\n    if x > b {{\n        return {body};\n    }}\n    x - b\n}}\n"
         ));
     }
     s
@@ -103,12 +118,85 @@ fn main() {
         repo.remove_attempt("bench", "t", i + 1).unwrap();
     }
 
-    // Semantic gate on a 2,000-line file pair (≈285 functions of 7 lines).
-    let sem_root = tmp.path().join("sem");
+    let py = semantic_case(&rt, &pipeline, tmp.path(), "big.py", big_python);
+    let rs = semantic_case(&rt, &pipeline, tmp.path(), "big.rs", big_rust);
+    println!(
+        "{:<56} {:>10} {:>10} {:>10} {:>8}",
+        "case", "median ms", "p90 ms", "min ms", "budget"
+    );
+    let mut rows = vec![(
+        "settle, small repo (no command gates)".to_string(),
+        settle,
+        "30",
+    )];
+    for (lang, t) in [("Python", &py), ("Rust", &rs)] {
+        rows.extend([
+            (
+                format!("semantic {lang}: host facts, 4 x 2,000 lines (cold)"),
+                t.facts.clone(),
+                "-",
+            ),
+            (
+                format!("semantic {lang}: plugin call, facts as config"),
+                t.plugin.clone(),
+                "-",
+            ),
+            (
+                format!("semantic {lang}: plugin call, empty config"),
+                t.empty.clone(),
+                "-",
+            ),
+            (
+                format!("semantic {lang}: gate total, 2,000-line pair (cold)"),
+                t.cold.clone(),
+                "20",
+            ),
+            (
+                format!("semantic {lang}: gate total, facts cached (rerun)"),
+                t.warm.clone(),
+                "20",
+            ),
+        ]);
+    }
+    for (name, v, budget) in rows {
+        if v.is_empty() {
+            continue;
+        }
+        let (med, p90, min) = stats(v);
+        println!("{name:<56} {med:>10.2} {p90:>10.2} {min:>10.2} {budget:>8}");
+    }
+    for (lang, t) in [("Python", &py), ("Rust", &rs)] {
+        println!(
+            "semantic gate config handed to the plugin ({lang}): {} bytes of JSON",
+            t.config_bytes
+        );
+    }
+}
+
+/// Timings of the semantic gate on one 2,000-line file pair.
+struct SemanticTimes {
+    facts: Vec<Duration>,
+    cold: Vec<Duration>,
+    warm: Vec<Duration>,
+    plugin: Vec<Duration>,
+    empty: Vec<Duration>,
+    config_bytes: usize,
+}
+
+/// The semantic gate on a 2,000-line `file` (≈285 functions of 7 lines from `source`) edited
+/// by the task in one function and by the target in another.
+fn semantic_case(
+    rt: &tokio::runtime::Runtime,
+    pipeline: &Pipeline,
+    dir: &std::path::Path,
+    file: &str,
+    source: fn(usize, Option<(usize, &str)>) -> String,
+) -> SemanticTimes {
+    let sem_root = dir.join(format!("sem-{file}"));
     std::fs::create_dir(&sem_root).unwrap();
     git2::Repository::init(&sem_root).unwrap();
     let n = 2000 / 7;
-    std::fs::write(sem_root.join("big.py"), big_python(n, None)).unwrap();
+    std::fs::write(sem_root.join(file), source(n, None)).unwrap();
     let srepo = Repo::open(&sem_root).unwrap();
     srepo.bootstrap_commit().unwrap();
     let base = srepo.head().unwrap().unwrap();
@@ -116,14 +204,14 @@ fn main() {
         let g = srepo.git2();
         let blob = g.blob(text.as_bytes()).unwrap();
         let mut tb = g.treebuilder(None).unwrap();
-        tb.insert("big.py", blob, 0o100644).unwrap();
+        tb.insert(file, blob, 0o100644).unwrap();
         let tree = g.find_tree(tb.write().unwrap()).unwrap();
         let sig = git2::Signature::now("b", "b@b").unwrap();
         let p = g.find_commit(parent).unwrap();
         g.commit(None, &sig, &sig, "x", &tree, &[&p]).unwrap()
     };
-    let task = commit_with(big_python(n, Some((10, "a + 1000"))), base);
-    let target = commit_with(big_python(n, Some((200, "b + 1000"))), base);
+    let task = commit_with(source(n, Some((10, "a + 1000"))), base);
+    let target = commit_with(source(n, Some((200, "b + 1000"))), base);
     let candidate = srepo.replay_onto(target, base, task).unwrap();
     let versions = dgov_settlement::facts::Versions {
         base,
@@ -155,8 +243,8 @@ fn main() {
         let input = dgov_settlement::facts::semantic_input(
             srepo.git2(),
             versions,
-            &["big.py".into()],
-            &["big.py".into()],
+            &[file.into()],
+            &[file.into()],
         );
         let f = started.elapsed();
         config_bytes = input.to_string().len();
@@ -209,23 +297,12 @@ fn main() {
         }
     }
 
-    println!(
-        "{:<48} {:>10} {:>10} {:>10} {:>8}",
-        "case", "median ms", "p90 ms", "min ms", "budget"
-    );
-    for (name, v, budget) in [
-        ("settle, small repo (no command gates)", settle, "30"),
-        ("semantic: host facts, 4 x 2,000 lines (cold)", facts_t, "-"),
-        ("semantic: plugin call, facts as config", plugin_t, "-"),
-        ("semantic: plugin call, empty config", empty_t, "-"),
-        ("semantic gate total, 2,000-line pair (cold)", sem_t, "20"),
-        ("semantic gate total, facts cached (rerun)", warm_t, "20"),
-    ] {
-        if v.is_empty() {
-            continue;
-        }
-        let (med, p90, min) = stats(v);
-        println!("{name:<48} {med:>10.2} {p90:>10.2} {min:>10.2} {budget:>8}");
+    SemanticTimes {
+        facts: facts_t,
+        cold: sem_t,
+        warm: warm_t,
+        plugin: plugin_t,
+        empty: empty_t,
+        config_bytes,
     }
-    println!("semantic gate config handed to the plugin: {config_bytes} bytes of JSON");
 }
