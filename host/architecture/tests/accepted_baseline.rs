@@ -2,57 +2,19 @@
 //! written by `gate-save` and by the refresh, the baseline's age and staleness (with an
 //! injected clock), the refresh commit and its refusal on a dirty root.
 
+mod support;
+
 use std::path::Path;
-use std::sync::OnceLock;
 
 use dgov_architecture::analyzer::block_on;
 use dgov_architecture::refresh::{self, Refresh};
 use dgov_architecture::staleness::{AgeSource, baseline_age};
-use dgov_architecture::{
-    Architecture, METADATA_PATH, Mode, Policy, StaleLimits, commands, metadata, run_hooks,
-};
+use dgov_architecture::{METADATA_PATH, Mode, Policy, StaleLimits, commands, metadata, run_hooks};
+use support::{arch, commit, write};
 
 const DAY: f64 = 86_400.0;
 /// A fixed "now" for the tests (2026-11-24T00:00:00Z).
 const NOW: f64 = 1_795_478_400.0;
-
-fn arch() -> &'static Architecture {
-    static ARCH: OnceLock<Architecture> = OnceLock::new();
-    ARCH.get_or_init(|| {
-        let runtime = dgov_plugin_host::Runtime::new(Default::default()).unwrap();
-        Architecture::new(&runtime).unwrap()
-    })
-}
-
-fn write(root: &Path, files: &[(&str, &str)]) {
-    for (p, text) in files {
-        let path = root.join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-}
-
-/// Stage everything and commit as a user; returns the commit id.
-fn commit(root: &Path, msg: &str) -> String {
-    let repo = git2::Repository::open(root).unwrap();
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("t", "t@example.invalid").unwrap();
-    let parents: Vec<git2::Commit> = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .into_iter()
-        .collect();
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)
-        .unwrap()
-        .to_string()
-}
 
 fn head(root: &Path) -> String {
     let repo = git2::Repository::open(root).unwrap();
