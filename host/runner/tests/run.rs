@@ -283,7 +283,22 @@ async fn shutdown_abandons_running_work_and_continue_finishes_the_plan() {
         task("dep", &["hang"], &["d.txt"]),
         task("ok", &[], &["ok.txt"]),
     ]);
-    let shutdown = async { tokio::time::sleep(Duration::from_millis(400)).await };
+    // Shut down once the independent task has landed (not after a fixed delay: a loaded CI
+    // machine may take longer than any delay to merge it), while `hang` is still running.
+    let watched = root.clone();
+    let shutdown = async move {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let landed = deploy::read_deployed(&watched, "p")
+                .unwrap_or_default()
+                .iter()
+                .any(|r| r.unit == "ok");
+            if landed || std::time::Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    };
     let report = run_with(
         &root,
         p.clone(),
