@@ -11,7 +11,9 @@
 //!   the fixer created is removed;
 //! - a file new in the task keeps the fixed text whole;
 //! - a file that existed at base keeps a fixed hunk only where it overlaps lines the task
-//!   changed ([`scoped_merge`]); everything else reverts to the worker's text;
+//!   changed ([`scoped_merge`]); everything else reverts to the worker's text. A changed
+//!   line inside an import block counts the whole block as changed
+//!   ([`crate::import_block`]), so an import sorter's rewrite of it is kept whole;
 //! - a fixer that fails or errors has all its edits reverted (policy decides whether that
 //!   rejects the attempt).
 //!
@@ -378,7 +380,10 @@ impl Session {
             return Ok(fixed);
         }
         let worker = committed(repo, self.commit, path)?.unwrap_or_default();
-        Ok(scoped_merge(&worker, &fixed, &file.lines))
+        // An import sorter rewrites the whole block: a task that changed one import owns it.
+        // (Scoping a sorter's rewrite line by line can duplicate imports.)
+        let lines = crate::import_block::widen(path, &worker, &file.lines);
+        Ok(scoped_merge(&worker, &fixed, &lines))
     }
 
     /// Make `path` hold `content`, recording it as kept unless it is the committed text.

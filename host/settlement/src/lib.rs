@@ -55,6 +55,7 @@ pub mod diff;
 pub mod drift;
 pub mod facts;
 pub mod gates;
+pub mod import_block;
 pub mod pipeline;
 pub mod policy;
 pub mod scope_status;

@@ -371,3 +371,51 @@ fn the_runner_merges_the_autofix_commit() {
         "{subjects:?}"
     );
 }
+
+/// A fake import sorter, as isort or ruff's `I` rules would: sorts the file's `import`
+/// lines and puts them first.
+const SORTER: &str = "for f in \"$@\"; do { grep '^import ' \"$f\" | sort; grep -v '^import ' \"$f\"; } > \"$f.tmp\"; mv \"$f.tmp\" \"$f\"; done\n";
+
+/// The base has unsorted imports from before any task.
+const IMPORTS_BASE: &str = "import os\nimport json\n\ndef f():\n    return 1\n";
+
+#[test]
+fn a_changed_import_keeps_the_sorters_rewrite_of_its_whole_block() {
+    let policy = "[project]\nformat_cmd = \"sh sort.sh {file}\"\nsource_extensions = [\".py\"]\n";
+    let (_tmp, root) = support::repo(&[
+        ("sort.sh", SORTER),
+        ("imp.py", IMPORTS_BASE),
+        (".dgov/project.toml", policy),
+    ]);
+    // The task adds one import: the sorter reorders the block, and lines 1-2 (not the
+    // task's) move too. Keeping only the hunk on line 3 would leave the block half sorted.
+    let req = attempt(
+        &root,
+        "imports",
+        &[(
+            "imp.py",
+            "import os\nimport json\nimport abc\n\ndef f():\n    return 1\n",
+        )],
+    );
+    let out = rt().block_on(pipeline().settle(&req));
+    assert!(out.passed, "{out:?}");
+    let fix = out.autofix.clone().expect("an autofix commit");
+    assert_eq!(
+        at(&root, &fix.commit, "imp.py").unwrap(),
+        "import abc\nimport json\nimport os\n\ndef f():\n    return 1\n"
+    );
+
+    // A task that changes only the function body does not own the imports: the
+    // pre-existing unsorted block stays as it was.
+    let req = attempt(
+        &root,
+        "body",
+        &[(
+            "imp.py",
+            "import os\nimport json\n\ndef f():\n    return 2\n",
+        )],
+    );
+    let out = rt().block_on(pipeline().settle(&req));
+    assert!(out.passed, "{out:?}");
+    assert!(out.autofix.is_none(), "{:?}", out.autofix);
+}
