@@ -19,17 +19,33 @@ impl Repo {
     /// if `tip` descends from `target`, it is `tip` itself (what a fast-forward would land).
     /// A conflict is [`GitError::Conflict`] naming the conflicted files.
     pub fn replay_onto(&self, target: Oid, base: Oid, tip: Oid) -> Result<Oid, GitError> {
-        let what = || format!("replaying {tip} onto {target}");
         if self.contains(target, tip)? {
             return Ok(target);
         }
         if self.contains(tip, target)? {
             return Ok(tip);
         }
+        self.replay_commits(target, base, tip, &tip.to_string())
+    }
+
+    /// The replay itself, shared by candidates and merges so that what settlement validates
+    /// is exactly what lands: the task's commits since `base` (or since its merge base with
+    /// `onto` when `tip` no longer contains `base`), cherry-picked in order onto `onto` with
+    /// dgov's committer identity. A commit whose changes are already on the target is skipped
+    /// (never applied twice). Returns the last commit, `onto` itself when nothing applied; a
+    /// conflict is [`GitError::Conflict`] naming `label` and the conflicted files.
+    pub(crate) fn replay_commits(
+        &self,
+        onto: Oid,
+        base: Oid,
+        tip: Oid,
+        label: &str,
+    ) -> Result<Oid, GitError> {
+        let what = || format!("replaying {label} onto {onto}");
         let from = if self.contains(tip, base)? {
             base
         } else {
-            self.repo.merge_base(target, tip).ctx(what)?
+            self.repo.merge_base(onto, tip).ctx(what)?
         };
         let mut walk = self.repo.revwalk().ctx(what)?;
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
@@ -38,7 +54,7 @@ impl Repo {
         walk.hide(from).ctx(what)?;
         let list = walk.collect::<Result<Vec<_>, _>>().ctx(what)?;
         let committer = Signature::now("dgov-worker", "agent@dgov.local").ctx(what)?;
-        let mut current = self.repo.find_commit(target).ctx(what)?;
+        let mut current = self.repo.find_commit(onto).ctx(what)?;
         for oid in list {
             let c = self.repo.find_commit(oid).ctx(what)?;
             let mut index = self
@@ -56,25 +72,20 @@ impl Repo {
                 files.sort();
                 files.dedup();
                 return Err(GitError::Conflict {
-                    branch: tip.to_string(),
+                    branch: label.to_string(),
                     files,
                 });
             }
             let tree_id = index.write_tree_to(&self.repo).ctx(what)?;
             if tree_id == current.tree_id() {
+                // Its changes are already on the target (landed before).
                 continue;
             }
             let tree = self.repo.find_tree(tree_id).ctx(what)?;
+            let msg = c.message().unwrap_or("");
             let new = self
                 .repo
-                .commit(
-                    None,
-                    &c.author(),
-                    &committer,
-                    c.message().unwrap_or(""),
-                    &tree,
-                    &[&current],
-                )
+                .commit(None, &c.author(), &committer, msg, &tree, &[&current])
                 .ctx(what)?;
             current = self.repo.find_commit(new).ctx(what)?;
         }

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use git2::build::CheckoutBuilder;
-use git2::{BranchType, Signature, Sort};
+use git2::{BranchType, Sort};
 
 use crate::{Ctx, GitError, Oid, Repo};
 
@@ -60,46 +60,8 @@ impl Repo {
         let (new, fast_forward, commits) = if self.contains(tip, head)? {
             (tip, true, self.count_commits(tip, head)?)
         } else {
-            let from = if self.contains(tip, base)? {
-                base
-            } else {
-                self.repo.merge_base(head, tip).ctx(what)?
-            };
-            let list = self.commits_between(from, tip)?;
-            let committer = Signature::now("dgov-worker", "agent@dgov.local").ctx(what)?;
-            let mut current = self.repo.find_commit(head).ctx(what)?;
-            for oid in &list {
-                let c = self.repo.find_commit(*oid).ctx(what)?;
-                let mut index = self
-                    .repo
-                    .cherrypick_commit(&c, &current, 0, None)
-                    .ctx(what)?;
-                if index.has_conflicts() {
-                    let mut files: Vec<String> = index
-                        .conflicts()
-                        .ctx(what)?
-                        .flatten()
-                        .filter_map(|c| c.our.or(c.their).or(c.ancestor))
-                        .map(|e| String::from_utf8_lossy(&e.path).into_owned())
-                        .collect();
-                    files.sort();
-                    files.dedup();
-                    return Err(GitError::Conflict { branch, files });
-                }
-                let tree_id = index.write_tree_to(&self.repo).ctx(what)?;
-                if tree_id == current.tree_id() {
-                    // Its changes are already on the target (landed before): never apply twice.
-                    continue;
-                }
-                let tree = self.repo.find_tree(tree_id).ctx(what)?;
-                let msg = c.message().unwrap_or("");
-                let new = self
-                    .repo
-                    .commit(None, &c.author(), &committer, msg, &tree, &[&current])
-                    .ctx(what)?;
-                current = self.repo.find_commit(new).ctx(what)?;
-            }
-            let landed = self.count_commits(current.id(), head)?;
+            let current = self.replay_commits(head, base, tip, &branch)?;
+            let landed = self.count_commits(current, head)?;
             if landed == 0 {
                 return Ok(MergeOutcome {
                     head,
@@ -107,7 +69,7 @@ impl Repo {
                     commits: 0,
                 });
             }
-            (current.id(), false, landed)
+            (current, false, landed)
         };
         boundary("merge_commit_created");
         self.move_head(head, new, &format!("dgov: land {task}"))?;
