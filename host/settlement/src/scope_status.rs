@@ -7,7 +7,7 @@ use std::path::Path;
 
 use dgov_git::Repo;
 use dgov_plugin_host::bindings::{Claims, GateContext, Phase, Revs};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::gates::{GateCall, GateRun, GateVerdict, Gates};
@@ -24,54 +24,9 @@ pub struct ScopeQuery {
     pub transient_writes: Vec<String>,
 }
 
-/// The scope gate's record (field names of the original dgov's scope status). Lists are
-/// sorted; unknown fields from a newer gate are ignored, missing ones are empty.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ScopeRecord {
-    pub claimed_writable: Vec<String>,
-    pub claimed_readonly: Vec<String>,
-    pub claims_enforced: bool,
-    pub actual_files: Vec<String>,
-    pub transient_write_paths: Vec<String>,
-    pub ignored_actual_paths: Vec<String>,
-    pub ignored_transient_paths: Vec<String>,
-    pub unclaimed_actual_paths: Vec<String>,
-    pub unclaimed_transient_paths: Vec<String>,
-    pub path_policy_denied_paths: Vec<String>,
-    pub path_policy_outside_allow_paths: Vec<String>,
-    pub reserved_paths: Vec<String>,
-    pub blocking_failure: Option<Blocking>,
-}
-
-/// The check that decides: verdict code and a message naming every offending path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Blocking {
-    pub code: String,
-    pub message: String,
-}
-
-impl ScopeRecord {
-    /// Sort and deduplicate every list (the gate already does; a custom build may not).
-    fn normalize(&mut self) {
-        for v in [
-            &mut self.claimed_writable,
-            &mut self.claimed_readonly,
-            &mut self.actual_files,
-            &mut self.transient_write_paths,
-            &mut self.ignored_actual_paths,
-            &mut self.ignored_transient_paths,
-            &mut self.unclaimed_actual_paths,
-            &mut self.unclaimed_transient_paths,
-            &mut self.path_policy_denied_paths,
-            &mut self.path_policy_outside_allow_paths,
-            &mut self.reserved_paths,
-        ] {
-            v.sort();
-            v.dedup();
-        }
-    }
-}
+/// The scope gate's record (field names of the original dgov's scope status), from the
+/// rules crate the gate itself is built with.
+pub use dgov_scope_rules::{Blocking, ScopeRecord};
 
 /// The result: the record plus the gate run it came from.
 #[derive(Debug, Clone, Serialize)]

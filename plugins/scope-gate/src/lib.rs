@@ -5,8 +5,8 @@
 //!
 //! 1. `diff_too_large` — more changed files than `max_files` (default 100);
 //! 2. `reserved_path` — a governor-owned file was touched (`.sentrux/baseline.json`,
-//!    `.sentrux/dgov-baseline.json`, `.dgov/state.db`, anything under `.coverage-baseline/`);
-//!    claiming it does not help;
+//!    `.sentrux/dgov-baseline.json`, `.dgov/state.db`, anything under `.coverage-baseline/`
+//!    or `.git/`; [`dgov_sdk::scope::is_reserved`]); claiming it does not help;
 //! 3. `path_policy_violation` — a path matches a `deny` pattern, or matches no `allow`
 //!    pattern when an allow-list exists (fnmatch: `*` also crosses `/`);
 //! 4. `scope_violation` / `read_scope_violation` — when claims are enforced, a changed path
@@ -23,18 +23,10 @@
 //! blocking failure. In the `preflight` phase (local changes, `dgov preflight` and
 //! `dgov scope status`) a tree with no changes passes: there is nothing to review yet.
 
-mod pattern;
-
 use dgov_sdk::gate::*;
-use serde::{Deserialize, Serialize};
-
-/// Files only dgov itself may write.
-pub const RESERVED_FILES: [&str; 3] = [
-    ".sentrux/baseline.json",
-    ".sentrux/dgov-baseline.json",
-    ".dgov/state.db",
-];
-pub const RESERVED_PREFIXES: [&str; 1] = [".coverage-baseline/"];
+use dgov_sdk::scope::{self as pattern, is_reserved};
+pub use dgov_sdk::scope::{Blocking, RESERVED_DIRS, RESERVED_FILES, ScopeRecord};
+use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -58,46 +50,6 @@ impl Default for Config {
             transient_writes: Vec::new(),
         }
     }
-}
-
-pub fn is_reserved(path: &str) -> bool {
-    RESERVED_FILES.contains(&path) || RESERVED_PREFIXES.iter().any(|p| path.starts_with(p))
-}
-
-/// What the scope checks saw and decided, path by path (lists sorted, no duplicates).
-/// Serialized into the report's `metrics-json`; the field names are the original dgov's
-/// scope status record.
-#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScopeRecord {
-    /// Writable claims (create, edit, delete, touch).
-    pub claimed_writable: Vec<String>,
-    /// Read-only claims.
-    pub claimed_readonly: Vec<String>,
-    /// Whether claims are enforced (a task's review; not a bare `dgov preflight`).
-    pub claims_enforced: bool,
-    /// Every path the change touches (a rename touches its source too).
-    pub actual_files: Vec<String>,
-    /// Paths the worker wrote through its tools, including ones reverted later.
-    pub transient_write_paths: Vec<String>,
-    pub ignored_actual_paths: Vec<String>,
-    pub ignored_transient_paths: Vec<String>,
-    /// Changed paths neither claimed for writing nor ignored (claims enforced only).
-    pub unclaimed_actual_paths: Vec<String>,
-    /// Transiently written paths neither claimed for writing nor ignored.
-    pub unclaimed_transient_paths: Vec<String>,
-    pub path_policy_denied_paths: Vec<String>,
-    pub path_policy_outside_allow_paths: Vec<String>,
-    /// Governor-owned paths that were changed or written through the worker's tools.
-    pub reserved_paths: Vec<String>,
-    /// The check that decides the verdict, or `None` when the change passes.
-    pub blocking_failure: Option<Blocking>,
-}
-
-/// The deciding check: its verdict code and one message naming every offending path.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Blocking {
-    pub code: String,
-    pub message: String,
 }
 
 /// Every path the change touches; a rename touches its source too (so it must be claimed,
@@ -138,7 +90,7 @@ pub fn record(ctx: &GateContext, config: &Config) -> ScopeRecord {
     );
     let is_ignored = |p: &str| config.ignore.iter().any(|i| pattern::ignored(i, p));
     let unclaimed = |p: &str| claims.enforced && !is_claimed(claims, p) && !is_ignored(p);
-    let denied = |p: &str| config.deny.iter().any(|d| pattern::fnmatch(d, p));
+    let denied = |p: &str| config.deny.iter().any(|d| pattern::policy_matches(d, p));
     let pick = |paths: &[String], f: &dyn Fn(&str) -> bool| -> Vec<String> {
         paths.iter().filter(|p| f(p)).cloned().collect()
     };
@@ -163,7 +115,7 @@ pub fn record(ctx: &GateContext, config: &Config) -> ScopeRecord {
         path_policy_outside_allow_paths: pick(&actual, &|p| {
             !denied(p)
                 && !config.allow.is_empty()
-                && !config.allow.iter().any(|a| pattern::fnmatch(a, p))
+                && !config.allow.iter().any(|a| pattern::policy_matches(a, p))
         }),
         reserved_paths: sorted(
             actual
@@ -328,7 +280,11 @@ fn report_of(rec: &ScopeRecord, ctx: &GateContext, config: &Config) -> GateRepor
         findings.push(Finding::error("reserved_path", &msg).in_file(path));
     }
     for path in paths {
-        if let Some(pat) = config.deny.iter().find(|p| pattern::fnmatch(p, path)) {
+        if let Some(pat) = config
+            .deny
+            .iter()
+            .find(|p| pattern::policy_matches(p, path))
+        {
             let msg = format!("`{path}` matches the project deny pattern `{pat}`");
             findings.push(Finding::error("path_policy_violation", &msg).in_file(path));
         } else if rec.path_policy_outside_allow_paths.contains(path) {

@@ -1,16 +1,6 @@
 //! Pure text operations behind the file tools (no host calls), so they are unit-tested
 //! natively: path checks, line ranges, exact-match edits, context-verified patches, fnmatch.
 
-/// Files only the governor writes. A worker write to one is refused at the tool (settlement
-/// would reject it anyway, but only after the whole attempt was spent).
-pub const GOVERNOR_OWNED: [&str; 3] = [
-    ".sentrux/baseline.json",
-    ".sentrux/dgov-baseline.json",
-    ".dgov/state.db",
-];
-/// Directories only the governor (or git) writes.
-pub const GOVERNOR_OWNED_DIRS: [&str; 2] = [".coverage-baseline/", ".git/"];
-
 pub const TRAVERSAL: &str = "Path traversal attempt blocked.";
 
 /// Normalise a model-supplied path to a root-relative one: `""`/`"."` is the root, `./` and
@@ -33,12 +23,11 @@ pub fn rel_path(path: &str) -> Result<String, String> {
     Ok(parts.join("/"))
 }
 
-/// Whether a root-relative path is governor-owned.
+/// Whether a root-relative path is governor-owned. A worker write to one is refused at the
+/// tool (settlement would reject it anyway, but only after the whole attempt was spent); the
+/// list is the scope gate's ([`dgov_sdk::scope::is_reserved`]).
 pub fn governor_owned(rel: &str) -> bool {
-    GOVERNOR_OWNED.contains(&rel)
-        || GOVERNOR_OWNED_DIRS
-            .iter()
-            .any(|d| rel.starts_with(d) || rel == d.trim_end_matches('/'))
+    dgov_sdk::scope::is_reserved(rel)
 }
 
 /// Lines `start..=end` (1-based; `end == 0` means to the end), each prefixed `"<n>: "` and

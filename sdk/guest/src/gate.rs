@@ -67,11 +67,5 @@ pub fn is_claimed(claims: &Claims, path: &str) -> bool {
         .chain(&claims.edit)
         .chain(&claims.delete)
         .chain(&claims.touch)
-        .any(|c| {
-            let c = c.trim_end_matches('/');
-            path == c
-                || path
-                    .strip_prefix(c)
-                    .is_some_and(|rest| rest.starts_with('/'))
-        })
+        .any(|c| dgov_scope_rules::claim_covers(c, path))
 }

@@ -128,6 +128,9 @@ pub mod __private {
 
 pub mod findings;
 
+/// dgov's scope rules (what a claim covers, what an ignore rule ignores, governor-owned
+/// paths, the scope status record), the same ones the scope gate and the host apply.
+pub use dgov_scope_rules as scope;
 /// The source-facts model returned by [`host::facts`] (from `dgov-syntax`).
 pub use dgov_syntax as syntax;
 pub mod host;

@@ -1,7 +1,8 @@
 //! Pure logic of scope_status and of the claim checks of lint_fix/format_file: whether a
 //! claim covers a path, git's porcelain status parsed, and the report the model reads.
 
-use crate::text::{fnmatch_regex, governor_owned};
+use crate::text::governor_owned;
+use dgov_sdk::scope::{claim_covers, norm, policy_matches};
 
 /// The task's claims as the host passes them in `_dgov.claims`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -24,10 +25,6 @@ pub struct PathPolicy {
     pub deny: Vec<String>,
 }
 
-fn fnmatch(pattern: &str, path: &str) -> bool {
-    regex::Regex::new(&fnmatch_regex(norm(pattern))).is_ok_and(|re| re.is_match(path))
-}
-
 impl ClaimSet {
     pub fn is_empty(&self) -> bool {
         self.writable
@@ -47,48 +44,14 @@ impl ClaimSet {
     }
 }
 
-fn norm(p: &str) -> &str {
-    let p = p.trim();
-    p.strip_prefix("./").unwrap_or(p)
-}
-
-/// Whether claim `claim` covers the root-relative `path`: the path itself or, for a
-/// directory, anything under it (what settlement's scope gate accepts; globs are not claims).
+/// Whether claim `claim` covers the root-relative `path` (the scope gate's rule).
 pub fn covers(claim: &str, path: &str) -> bool {
-    let claim = norm(claim).trim_end_matches('/');
-    let path = norm(path);
-    !claim.is_empty()
-        && (path == claim
-            || path
-                .strip_prefix(claim)
-                .is_some_and(|rest| rest.starts_with('/')))
+    claim_covers(claim, path)
 }
 
-/// Whether `[scope].ignore_files` entry `rule` ignores `path` (as settlement does): a glob
-/// (`*?[`) matches the path or its base name; an entry ending in `/` or whose last segment has
-/// no `.` is a directory — a prefix when it contains `/`, else a directory name matching any
-/// segment; anything else is an exact path.
+/// Whether `[scope].ignore_files` entry `rule` ignores `path` (the scope gate's rule).
 pub fn ignored(rule: &str, path: &str) -> bool {
-    let rule = norm(rule);
-    if rule.is_empty() {
-        return false;
-    }
-    if rule.contains(['*', '?', '[']) {
-        let base = path.rsplit('/').next().unwrap_or(path);
-        return regex::Regex::new(&fnmatch_regex(rule))
-            .is_ok_and(|re| re.is_match(path) || re.is_match(base));
-    }
-    let trimmed = rule.trim_end_matches('/');
-    let last = trimmed.rsplit('/').next().unwrap_or(trimmed);
-    if rule.ends_with('/') || !last.contains('.') {
-        if trimmed.contains('/') {
-            return path.starts_with(&format!("{trimmed}/"));
-        }
-        let mut segments: Vec<&str> = path.split('/').collect();
-        segments.pop();
-        return segments.contains(&trimmed);
-    }
-    path == rule
+    dgov_sdk::scope::ignored(rule, path)
 }
 
 /// Paths of `git status --porcelain -z --untracked-files=all` output (rename and copy
@@ -131,12 +94,12 @@ pub fn report(claims: &ClaimSet, policy: &PathPolicy, modified: &[String]) -> St
         modified.iter().filter(|p| f(p)).cloned().collect()
     };
     let is_ignored = |p: &str| policy.ignore.iter().any(|r| ignored(r, p));
-    let denied = |p: &str| policy.deny.iter().any(|d| fnmatch(d, p));
+    let denied = |p: &str| policy.deny.iter().any(|d| policy_matches(d, p));
     let owned = pick(&|p| governor_owned(p));
     let ignored_modified = pick(&|p| !governor_owned(p) && is_ignored(p));
     let denied_modified = pick(&|p| denied(p));
     let outside_allow = pick(&|p| {
-        !denied(p) && !policy.allow.is_empty() && !policy.allow.iter().any(|a| fnmatch(a, p))
+        !denied(p) && !policy.allow.is_empty() && !policy.allow.iter().any(|a| policy_matches(a, p))
     });
     let outside = |p: &str| !governor_owned(p) && !is_ignored(p) && !claims.writable_covers(p);
     let unclaimed = pick(&|p| outside(p) && !claims.read_covers(p));
