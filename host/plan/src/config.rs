@@ -16,12 +16,6 @@ use crate::tomlx::{Doc, Reader};
 /// Path of the project file relative to the repository root.
 pub const PROJECT_FILE: &str = ".dgov/project.toml";
 
-/// Paths no `[scope].ignore_files` entry may hide: settlement writes them.
-pub const RESERVED_PATHS: &[&str] = &[
-    ".sentrux/baseline.json",
-    ".sentrux/dgov-baseline.json",
-    ".coverage-baseline/",
-];
 /// Ignore entries every project gets.
 pub const BUILTIN_IGNORES: &[&str] = &[".venv", "uv.lock", "__pycache__", "*.pyc"];
 
@@ -636,35 +630,23 @@ fn read_project(r: &mut Reader<'_, '_, '_>, p: &mut ProjectSection) {
     }
 }
 
-/// The reserved path an ignore entry would hide, if any.
-fn shadowed_reserved(entry: &str) -> Option<&'static str> {
-    let samples = [
-        ".sentrux/baseline.json",
-        ".sentrux/dgov-baseline.json",
-        ".coverage-baseline/coverage.json",
-    ];
-    let glob = globset::Glob::new(entry).ok().map(|g| g.compile_matcher());
-    for (sample, reserved) in samples.iter().zip(RESERVED_PATHS) {
-        let base = sample.rsplit('/').next().unwrap_or(sample);
-        if let Some(m) = &glob
-            && (m.is_match(sample) || m.is_match(base))
-        {
-            return Some(if reserved.ends_with('/') {
-                sample
-            } else {
-                reserved
-            });
-        }
-        let e = entry.trim_start_matches("./").trim_end_matches('/');
-        if !e.is_empty() && (sample.starts_with(&format!("{e}/")) || *sample == e) {
-            return Some(if reserved.ends_with('/') {
-                sample
-            } else {
-                reserved
-            });
-        }
-    }
-    None
+/// The governor-owned path (settlement writes it) an ignore entry would hide, if any, judged
+/// by the scope gate's own rules; a sample file stands for each reserved directory. (`.git/`
+/// is left out: no diff ever shows it.)
+fn shadowed_reserved(entry: &str) -> Option<String> {
+    let reserved = dgov_scope_rules::RESERVED_FILES.iter().chain(
+        dgov_scope_rules::RESERVED_DIRS
+            .iter()
+            .filter(|d| **d != ".git/"),
+    );
+    reserved.into_iter().find_map(|reserved| {
+        let sample = if reserved.ends_with('/') {
+            format!("{reserved}coverage.json")
+        } else {
+            reserved.to_string()
+        };
+        dgov_scope_rules::ignored(entry, &sample).then_some(sample)
+    })
 }
 
 fn toml_value_text(v: &DeValue<'_>) -> String {

@@ -198,6 +198,22 @@ fn ignore_entries_may_not_shadow_reserved_paths() {
             .contains("'*.json' would match '.sentrux/baseline.json'")),
         "{diags:?}"
     );
+    // Judged by the scope gate's own ignore rule: a directory-name entry hides what is
+    // inside any directory of that name.
+    let (_, diags) = parse_project_config(
+        Path::new("p.toml"),
+        "[scope]\nignore_files = [\".coverage-baseline/\", \"state.db\"]\n",
+    );
+    let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m
+                .contains("'.coverage-baseline/' would match '.coverage-baseline/coverage.json'")),
+        "{messages:?}"
+    );
+    // An exact path matches only itself: `state.db` is not `.dgov/state.db`.
+    assert_eq!(messages.len(), 1, "{messages:?}");
     let (_, ok) = parse_project_config(
         Path::new("p.toml"),
         "[scope]\nignore_files = [\"*.log\", \"node_modules/\"]\n",
