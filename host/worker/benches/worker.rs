@@ -2,52 +2,30 @@
 //! request (cached plugin compile), and the per-call overhead of the WASM tools against a
 //! direct native call. Run with `cargo bench -p dgov-worker`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use dgov_worker::spec::{AttemptSpec, Claims, PolicySpec, ProviderSpec};
+use dgov_worker::spec::{AttemptSpec, ProviderSpec};
 use dgov_worker::tools::{self, ToolBox};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 
+#[path = "../tests/support/spec.rs"]
+mod spec;
+
 fn spec(worktree: &Path, base_url: &str) -> AttemptSpec {
     AttemptSpec {
         plan: "bench".into(),
-        task: "t".into(),
-        attempt: 1,
-        root: worktree.to_path_buf(),
-        worktree: worktree.to_path_buf(),
         prompt: "bench".into(),
-        model: "m".into(),
         provider: ProviderSpec {
             name: "bench".into(),
             base_url: base_url.into(),
             api_key_env: "DGOV_BENCH_KEY".into(),
         },
-        claims: Claims::default(),
-        test_cmd: String::new(),
-        test_targets: Vec::new(),
-        policy: PolicySpec::default(),
-        toolchain: Default::default(),
-        path_policy: Default::default(),
         exec_allow: vec!["sh".into(), "git".into()],
-        language: "text".into(),
-        src_dir: "src/".into(),
-        test_dir: "tests/".into(),
-        conventions: BTreeMap::new(),
         iteration_budget: 1,
         warn_at: 1,
-        tree_max_lines: 80,
-        charter: None,
-        retry_context: None,
-        retry_in_place: false,
-        record_to: None,
-        request_timeout_s: 5,
-        shell_timeout_ms: 60_000,
-        require_tests_before_done: false,
-        role: Default::default(),
-        dependency_changes: Vec::new(),
+        ..spec::attempt_spec(worktree)
     }
 }
 

@@ -4,34 +4,10 @@
 
 mod support;
 
-use std::path::Path;
-
-use dgov_worker::spec::{AttemptSpec, Claims, PolicySpec, Role};
-use dgov_worker::tools::{self, ToolBox};
-use serde_json::{Value, json};
-use support::git;
-
-/// An attempt spec built from JSON, so fields added later with serde defaults need no edit.
-fn spec(worktree: &Path, role: Role) -> AttemptSpec {
-    serde_json::from_value(json!({
-        "plan": "p", "task": "t", "attempt": 1,
-        "root": worktree, "worktree": worktree,
-        "prompt": "", "model": "m",
-        "provider": {"name": "x", "base_url": "http://127.0.0.1:9", "api_key_env": "K"},
-        "claims": serde_json::to_value(Claims::default()).unwrap(),
-        "test_cmd": "", "test_targets": [],
-        "policy": serde_json::to_value(PolicySpec::default()).unwrap(),
-        "exec_allow": ["git"],
-        "language": "python", "src_dir": "src/", "test_dir": "tests/",
-        "conventions": {}, "iteration_budget": 10, "warn_at": 8, "tree_max_lines": 80,
-        "charter": null, "retry_context": null, "retry_in_place": false, "record_to": null,
-        "request_timeout_s": 5, "shell_timeout_ms": 60_000,
-        "require_tests_before_done": false,
-        "role": serde_json::to_value(role).unwrap(),
-        "dependency_changes": [],
-    }))
-    .expect("attempt spec")
-}
+use dgov_worker::spec::{AttemptSpec, Role};
+use serde_json::json;
+use support::spec::attempt_spec;
+use support::toolbox::{self, commit_all};
 
 const FILES: &[(&str, &str)] = &[
     ("src/a.txt", "one\ntwo\nthree\nfour\nfive\n"),
@@ -55,55 +31,23 @@ const FILES: &[(&str, &str)] = &[
     ("node_modules/m.js", "parse_config()\n"),
 ];
 
-struct Fixture {
-    dir: tempfile::TempDir,
-    tools: ToolBox,
-}
-
-fn commit(d: &Path, msg: &str) {
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", msg]);
-}
+type Fixture = toolbox::Fixture;
 
 async fn fixture_as(role: Role) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = toolbox::repo_with(FILES);
     let d = dir.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    for (p, c) in FILES {
-        let p = d.join(p);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, c).unwrap();
-    }
-    commit(d, "init");
     std::fs::write(d.join("src/a.txt"), "one\ntwo\nthree\nfour\nfive\nsix\n").unwrap();
-    commit(d, "a grows a sixth line");
-    let rt = tools::runtime().unwrap();
-    let plugin = tools::load_plugin(rt).unwrap();
-    let tools = ToolBox::open(&plugin, &spec(d, role)).await.unwrap();
-    Fixture { dir, tools }
+    commit_all(d, "a grows a sixth line");
+    let spec = AttemptSpec {
+        language: "python".into(),
+        role,
+        ..attempt_spec(d)
+    };
+    Fixture::open(dir, &spec, ()).await
 }
 
 async fn fixture() -> Fixture {
     fixture_as(Role::Worker).await
-}
-
-impl Fixture {
-    async fn ok(&mut self, name: &str, args: Value) -> String {
-        let r = self.tools.call(name, &args).await;
-        assert!(!r.failed, "{name} {args} failed: {}", r.text);
-        r.text
-    }
-
-    async fn err(&mut self, name: &str, args: Value) -> String {
-        let r = self.tools.call(name, &args).await;
-        assert!(r.failed, "{name} {args} should fail, got: {}", r.text);
-        assert!(r.text.starts_with("Error: "), "{}", r.text);
-        r.text
-    }
-
-    fn path(&self, p: &str) -> std::path::PathBuf {
-        self.dir.path().join(p)
-    }
 }
 
 #[tokio::test]

@@ -6,34 +6,17 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use dgov_worker::spec::{
-    AttemptSpec, Claims, PathPolicySpec, PolicySpec, ProviderSpec, Role, ToolchainSpec,
-};
-use dgov_worker::tools::{self, ToolBox};
-use serde_json::{Value, json};
+use dgov_worker::spec::{AttemptSpec, Claims, PathPolicySpec, Role, ToolchainSpec};
+use serde_json::json;
 use support::git;
+use support::spec::attempt_spec;
+use support::toolbox;
 
 fn spec(worktree: &Path, toolchain: ToolchainSpec, claims: Claims, role: Role) -> AttemptSpec {
     AttemptSpec {
-        plan: "p".into(),
-        task: "t".into(),
-        attempt: 1,
-        root: worktree.to_path_buf(),
-        worktree: worktree.to_path_buf(),
-        prompt: String::new(),
-        model: "m".into(),
-        provider: ProviderSpec {
-            name: "x".into(),
-            base_url: "http://127.0.0.1:9".into(),
-            api_key_env: "K".into(),
-        },
         claims,
-        test_cmd: String::new(),
-        test_targets: Vec::new(),
-        policy: PolicySpec::default(),
         exec_allow: dgov_worker::subprocess::exec_allow(&toolchain),
         toolchain,
         path_policy: PathPolicySpec {
@@ -42,21 +25,8 @@ fn spec(worktree: &Path, toolchain: ToolchainSpec, claims: Claims, role: Role) -
             deny: vec!["*.key".into()],
         },
         language: "rust".into(),
-        src_dir: "src/".into(),
-        test_dir: "tests/".into(),
-        conventions: BTreeMap::new(),
-        iteration_budget: 10,
-        warn_at: 8,
-        tree_max_lines: 80,
-        charter: None,
-        retry_context: None,
-        retry_in_place: false,
-        record_to: None,
-        request_timeout_s: 5,
-        shell_timeout_ms: 60_000,
-        require_tests_before_done: false,
         role,
-        dependency_changes: Vec::new(),
+        ..attempt_spec(worktree)
     }
 }
 
@@ -80,15 +50,10 @@ fn claims() -> Claims {
     }
 }
 
-struct Fixture {
-    dir: tempfile::TempDir,
-    tools: ToolBox,
-}
+type Fixture = toolbox::Fixture;
 
 fn write(d: &Path, p: &str, text: &str) {
-    let path = d.join(p);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
+    toolbox::write_files(d, &[(p, text)]);
 }
 
 async fn fixture(toolchain: ToolchainSpec, claims: Claims, role: Role) -> Fixture {
@@ -144,49 +109,9 @@ async fn fixture(toolchain: ToolchainSpec, claims: Claims, role: Role) -> Fixtur
         "types.sh",
         "echo \"type check: ${1:-everything}\"\nexit 3\n",
     );
-    git(d, &["add", "-A"]);
-    git(
-        d,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@e",
-            "commit",
-            "-q",
-            "-m",
-            "init",
-        ],
-    );
-    let rt = tools::runtime().unwrap();
-    let plugin = tools::load_plugin(rt).unwrap();
-    let tools = ToolBox::open(&plugin, &spec(d, toolchain, claims, role))
-        .await
-        .unwrap();
-    Fixture { dir, tools }
-}
-
-impl Fixture {
-    async fn ok(&mut self, name: &str, args: Value) -> String {
-        let r = self.tools.call(name, &args).await;
-        assert!(!r.failed, "{name} {args} failed: {}", r.text);
-        r.text
-    }
-
-    async fn err(&mut self, name: &str, args: Value) -> String {
-        let r = self.tools.call(name, &args).await;
-        assert!(r.failed, "{name} {args} should fail, got: {}", r.text);
-        assert!(r.text.starts_with("Error: "), "{}", r.text);
-        r.text
-    }
-
-    fn read(&self, p: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(p)).unwrap()
-    }
-
-    fn write(&self, p: &str, text: &str) {
-        write(self.dir.path(), p, text);
-    }
+    toolbox::commit_all(d, "init");
+    let spec = spec(d, toolchain, claims, role);
+    Fixture::open(dir, &spec, ()).await
 }
 
 async fn worker() -> Fixture {

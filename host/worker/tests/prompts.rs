@@ -4,50 +4,24 @@
 //! rejection, every finding of the gate that blocked (from the settlement evidence file), and
 //! whether its previous work is still in the worktree.
 
-use std::collections::BTreeMap;
+mod support;
+
+use std::path::Path;
 
 use dgov_runner::RetryContext;
 use dgov_worker::prompt::{system_prompt, user_message};
-use dgov_worker::spec::{AttemptSpec, Claims, DependencyChange, PolicySpec, ProviderSpec, Role};
+use dgov_worker::spec::{AttemptSpec, DependencyChange, Role};
 use dgov_worker::subprocess::retry_context;
+use support::spec::attempt_spec;
 
 fn spec(context: Option<String>, in_place: bool) -> AttemptSpec {
     AttemptSpec {
-        plan: "p".into(),
-        task: "t".into(),
         attempt: 2,
-        root: ".".into(),
-        worktree: ".".into(),
         prompt: "Add the endpoint.".into(),
-        model: "m".into(),
-        provider: ProviderSpec {
-            name: "x".into(),
-            base_url: "http://127.0.0.1:9".into(),
-            api_key_env: "K".into(),
-        },
-        claims: Claims::default(),
-        test_cmd: String::new(),
-        test_targets: vec![],
-        policy: PolicySpec::default(),
-        toolchain: Default::default(),
-        path_policy: Default::default(),
         exec_allow: vec![],
-        language: "text".into(),
-        src_dir: "src/".into(),
-        test_dir: "tests/".into(),
-        conventions: BTreeMap::new(),
-        iteration_budget: 10,
-        warn_at: 8,
-        tree_max_lines: 80,
-        charter: None,
         retry_context: context,
         retry_in_place: in_place,
-        record_to: None,
-        request_timeout_s: 5,
-        shell_timeout_ms: 60_000,
-        require_tests_before_done: false,
-        role: Default::default(),
-        dependency_changes: Vec::new(),
+        ..attempt_spec(Path::new("."))
     }
 }
 

@@ -3,59 +3,28 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use dgov_worker::spec::{AttemptSpec, Claims, PolicySpec, ProviderSpec, Role};
+use dgov_worker::spec::{AttemptSpec, PolicySpec, ProviderSpec, Role};
 use dgov_worker::tools::{self, ToolBox};
 use serde_json::{Value, json};
 use support::git;
+use support::spec::attempt_spec;
+use support::toolbox;
 
+/// This file's spec: a test command over `tests/`, `sh` allowed, the given policy.
 fn spec(worktree: &Path, policy: PolicySpec) -> AttemptSpec {
     AttemptSpec {
-        plan: "p".into(),
-        task: "t".into(),
-        attempt: 1,
-        root: worktree.to_path_buf(),
-        worktree: worktree.to_path_buf(),
-        prompt: String::new(),
-        model: "m".into(),
-        provider: ProviderSpec {
-            name: "x".into(),
-            base_url: "http://127.0.0.1:9".into(),
-            api_key_env: "K".into(),
-        },
-        claims: Claims::default(),
         test_cmd: "cat {test_dir}".into(),
         test_targets: vec!["tests/test_a.txt".into()],
         policy,
-        toolchain: Default::default(),
-        path_policy: Default::default(),
         exec_allow: vec!["sh".into(), "git".into()],
-        language: "text".into(),
-        src_dir: "src/".into(),
-        test_dir: "tests/".into(),
-        conventions: BTreeMap::new(),
-        iteration_budget: 10,
-        warn_at: 8,
-        tree_max_lines: 80,
-        charter: None,
-        retry_context: None,
-        retry_in_place: false,
-        record_to: None,
-        request_timeout_s: 5,
-        shell_timeout_ms: 60_000,
-        require_tests_before_done: false,
-        role: Default::default(),
-        dependency_changes: Vec::new(),
+        ..attempt_spec(worktree)
     }
 }
 
-struct Fixture {
-    _outside: tempfile::TempDir,
-    dir: tempfile::TempDir,
-    tools: ToolBox,
-}
+/// The worktree, plus a directory outside it holding a secret that symlinks point at.
+type Fixture = toolbox::Fixture<tempfile::TempDir>;
 
 async fn fixture(policy: PolicySpec) -> Fixture {
     fixture_as(policy, Role::Worker).await
@@ -67,60 +36,25 @@ async fn fixture_as(policy: PolicySpec, role: Role) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     git(d, &["init", "-q", "-b", "main"]);
-    std::fs::create_dir_all(d.join("src/deep")).unwrap();
-    std::fs::create_dir_all(d.join("tests")).unwrap();
-    std::fs::create_dir_all(d.join(".hidden")).unwrap();
-    std::fs::write(d.join("src/a.txt"), "one\ntwo\nthree\n").unwrap();
-    std::fs::write(d.join("src/deep/b.rs"), "fn main() {}\nfn two() {}\n").unwrap();
-    std::fs::write(d.join("src/dup.txt"), "x x\n").unwrap();
-    std::fs::write(d.join("src/bin.dat"), [0xff, 0xfe, 0x00, 0x01]).unwrap();
-    std::fs::write(d.join(".hidden/h.txt"), "two\n").unwrap();
-    std::fs::write(d.join("tests/test_a.txt"), "test ok\n").unwrap();
-    std::os::unix::fs::symlink(outside.path().join("secret.txt"), d.join("src/link.txt")).unwrap();
-    std::os::unix::fs::symlink(outside.path(), d.join("src/outdir")).unwrap();
-    git(d, &["add", "-A"]);
-    git(
+    toolbox::write_files(
         d,
         &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@e",
-            "commit",
-            "-q",
-            "-m",
-            "init",
+            ("src/a.txt", "one\ntwo\nthree\n"),
+            ("src/deep/b.rs", "fn main() {}\nfn two() {}\n"),
+            ("src/dup.txt", "x x\n"),
+            (".hidden/h.txt", "two\n"),
+            ("tests/test_a.txt", "test ok\n"),
         ],
     );
-    let rt = tools::runtime().unwrap();
-    let plugin = tools::load_plugin(rt).unwrap();
-    let mut s = spec(d, policy);
-    s.role = role;
-    let tools = ToolBox::open(&plugin, &s).await.unwrap();
-    Fixture {
-        _outside: outside,
-        dir,
-        tools,
-    }
-}
-
-impl Fixture {
-    async fn ok(&mut self, name: &str, args: Value) -> String {
-        let r = self.tools.call(name, &args).await;
-        assert!(!r.failed, "{name} {args} failed: {}", r.text);
-        r.text
-    }
-
-    async fn err(&mut self, name: &str, args: Value) -> String {
-        let r = self.tools.call(name, &args).await;
-        assert!(r.failed, "{name} {args} should fail, got: {}", r.text);
-        assert!(r.text.starts_with("Error: "), "{}", r.text);
-        r.text
-    }
-
-    fn read(&self, p: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(p)).unwrap()
-    }
+    std::fs::write(d.join("src/bin.dat"), [0xff, 0xfe, 0x00, 0x01]).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), d.join("src/link.txt")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), d.join("src/outdir")).unwrap();
+    toolbox::commit_all(d, "init");
+    let s = AttemptSpec {
+        role,
+        ..spec(d, policy)
+    };
+    Fixture::open(dir, &s, outside).await
 }
 
 #[tokio::test]
@@ -168,7 +102,7 @@ async fn read_file_whole_ranges_and_errors() {
 #[tokio::test]
 async fn every_escape_attempt_is_refused() {
     let mut f = fixture(PolicySpec::default()).await;
-    let outside = f._outside.path().to_path_buf();
+    let outside = f.extra.path().to_path_buf();
     let attempts = [
         ("read_file", json!({"path": "../secret.txt"})),
         (

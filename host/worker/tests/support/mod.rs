@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod spec;
+pub mod toolbox;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
