@@ -3,6 +3,7 @@
 //! list|run NAME` (`[verify.<name>]` recipes) and `dgov scope status` (the scope gate's
 //! record of local changes against claims).
 
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use dgov_settlement::scope_status::{ScopeQuery, ScopeRecord};
-use dgov_settlement::{GateVerdict, Gates, Outcome, Pipeline, drift, policy};
+use dgov_settlement::{GateProgress, GateVerdict, Gates, Outcome, Pipeline, drift, policy};
 use serde_json::json;
 
 use crate::Globals;
@@ -147,6 +148,29 @@ fn pipeline() -> anyhow::Result<Pipeline> {
     Ok(Pipeline::new(Gates::new(Arc::new(runtime))))
 }
 
+/// Progress on stderr while gates run (a test gate can take minutes): on a terminal one line
+/// naming the running gate, replaced as gates finish; elsewhere (CI logs) one line per gate.
+/// The verdicts themselves are printed on stdout at the end.
+fn gate_progress() -> dgov_settlement::ProgressObserver {
+    let tty = std::io::stderr().is_terminal();
+    Arc::new(move |event| {
+        let mut err = std::io::stderr().lock();
+        match event {
+            GateProgress::Started { phase, gate } if tty => {
+                let _ = write!(err, "\r\x1b[2K{phase} › {gate} …");
+            }
+            GateProgress::Started { phase, gate } => {
+                let _ = writeln!(err, "{phase} › {gate} …");
+            }
+            GateProgress::Finished { .. } if tty => {
+                let _ = write!(err, "\r\x1b[2K");
+            }
+            GateProgress::Finished { .. } => {}
+        }
+        let _ = err.flush();
+    })
+}
+
 fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -186,7 +210,10 @@ pub fn run_preflight(args: PreflightArgs, g: &Globals) -> anyhow::Result<u8> {
     } else {
         drift::check(&root)
     };
-    let p = pipeline()?;
+    let mut p = pipeline()?;
+    if !g.json {
+        p = p.with_progress(gate_progress());
+    }
     // A project file that does not load is an input error (exit 2); it is still reported
     // together with the drift found, in the same shape.
     let (out, settlement_error, code) = match block_on(p.preflight(&root))? {
@@ -258,6 +285,9 @@ pub fn run_verify(args: VerifyArgs, g: &Globals) -> anyhow::Result<u8> {
                     ),
                 ));
             };
+            if !g.json {
+                eprintln!("{name}: running `{}` …", recipe.command);
+            }
             let res = dgov_settlement::verify::run(
                 &root,
                 &name,

@@ -454,3 +454,28 @@ fn settlement_show_prints_each_phase_with_its_gates_commands_and_what_a_failure_
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("cahce"), "{}", text(&o));
 }
+
+#[test]
+fn preflight_shows_each_gate_as_it_starts_on_stderr_but_not_with_json() {
+    let (_tmp, root) = repo("[project]\ntest_cmd = \"true\"\n");
+    write(&root, "src/lib.rs", "pub fn f() {}\npub fn g() {}\n");
+    let out = dgov(&root, &["preflight"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Not a terminal: one plain line per gate, in the order they run.
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        ["structural › scope …", "isolated › tests …"],
+        "{err}"
+    );
+    assert!(
+        stdout(&out).ends_with("Preflight passed.\n"),
+        "{}",
+        text(&out)
+    );
+    let out = dgov(&root, &["--json", "preflight"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(out.stderr.is_empty(), "{}", text(&out));
+    assert_eq!(json(&out)["passed"], true);
+}

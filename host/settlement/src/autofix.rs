@@ -32,6 +32,7 @@ use git2::{Repository, Status, StatusOptions};
 use serde::Serialize;
 
 use crate::gates::{GateCall, GateRun, GateVerdict, Gates};
+use crate::pipeline::GateProgress;
 use crate::policy::GateEntry;
 
 /// What the prepare phase did, as the settlement outcome records it.
@@ -569,6 +570,7 @@ pub(crate) async fn run_phase(
     call: &GateCall<'_>,
     commit: Oid,
     task: &str,
+    observe: &(dyn Fn(GateProgress<'_>) + Sync),
 ) -> Result<Prepared, AutofixError> {
     let mut session = Session::begin(call.root, commit, &ctx.changed)?;
     let mut out = Prepared {
@@ -577,8 +579,14 @@ pub(crate) async fn run_phase(
         effects: Vec::new(),
         autofix: None,
     };
+    let phase = crate::PhaseName::Prepare.as_str();
     for entry in entries {
+        observe(GateProgress::Started {
+            phase,
+            gate: &entry.gate,
+        });
         let mut run = gates.run(entry, ctx.clone(), call).await;
+        observe(GateProgress::Finished { phase, run: &run });
         let accepted = matches!(
             run.verdict,
             GateVerdict::Pass | GateVerdict::Warn | GateVerdict::Skip

@@ -65,6 +65,6 @@ pub mod worklog;
 
 pub use dgov_runner::evidence_path;
 pub use gates::{GateRun, GateVerdict, Gates};
-pub use pipeline::{Outcome, Pipeline, Request};
+pub use pipeline::{GateProgress, Outcome, Pipeline, ProgressObserver, Request};
 pub use policy::{OnFail, PhaseName, Policy};
 pub use settle::{FRESH_START_CODES, GateSettlement, verdict_of};

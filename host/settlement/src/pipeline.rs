@@ -6,6 +6,7 @@
 //! runner's (the host's), after a passing verdict.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use dgov_git::{GitError, Oid, Repo};
@@ -107,9 +108,21 @@ impl Recorder {
     }
 }
 
+/// What a gate is doing, for a caller that shows progress (`dgov preflight` on a terminal):
+/// settlement can run a test suite for minutes, and silence reads as a hang.
+#[derive(Debug, Clone, Copy)]
+pub enum GateProgress<'a> {
+    Started { phase: &'a str, gate: &'a str },
+    Finished { phase: &'a str, run: &'a GateRun },
+}
+
+/// Receives [`GateProgress`]; called on the settling task, so it must be quick.
+pub type ProgressObserver = Arc<dyn Fn(GateProgress<'_>) + Send + Sync>;
+
 /// The pipeline: gates plus policy, loaded per settlement.
 pub struct Pipeline {
     gates: Gates,
+    observer: Option<ProgressObserver>,
 }
 
 struct PhaseResult {
@@ -123,7 +136,22 @@ pub(crate) fn git_err(e: GitError) -> String {
 
 impl Pipeline {
     pub fn new(gates: Gates) -> Pipeline {
-        Pipeline { gates }
+        Pipeline {
+            gates,
+            observer: None,
+        }
+    }
+
+    /// Report each gate's start and end to `observer`.
+    pub fn with_progress(mut self, observer: ProgressObserver) -> Pipeline {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn observe(&self, event: GateProgress<'_>) {
+        if let Some(o) = &self.observer {
+            o(event);
+        }
     }
 
     pub fn gates(&self) -> &Gates {
@@ -155,10 +183,16 @@ impl Pipeline {
                     obj.insert(k.clone(), v.clone());
                 }
             }
+            let phase = name.as_str();
+            self.observe(GateProgress::Started {
+                phase,
+                gate: &entry.gate,
+            });
             let mut run = self.gates.run(&entry, base_ctx.clone(), call).await;
             if !policy.block_preexisting {
                 only_preexisting_does_not_block(&mut run);
             }
+            self.observe(GateProgress::Finished { phase, run: &run });
             let stop = run.blocking;
             runs.push(run);
             if stop {
@@ -242,8 +276,16 @@ impl Pipeline {
             use_cache: false,
         };
         let duration = |s: Instant| (s.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
-        let done =
-            autofix::run_phase(&self.gates, entries, ctx, &call, req.commit, &req.task).await;
+        let done = autofix::run_phase(
+            &self.gates,
+            entries,
+            ctx,
+            &call,
+            req.commit,
+            &req.task,
+            &|e| self.observe(e),
+        )
+        .await;
         let p = match done {
             Ok(p) => p,
             Err(e) => {
