@@ -14,7 +14,9 @@ use dgov_plugin_host::{Capability, Grant, Invocation, Limits, Plugin, PluginOrig
 use serde::Serialize;
 
 use crate::cache;
-use crate::policy::{COMMAND_GATES, FIX_GATES, GateEntry, OnFail, TASK_TESTS_GATE};
+use crate::policy::{
+    COMMAND_GATES, FIX_GATES, GateEntry, OnFail, PYTHON_FIX_GATE, TASK_TESTS_GATE,
+};
 
 /// A gate's verdict as settlement records it: the plugin's four plus `error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -83,6 +85,7 @@ pub fn builtin_plugin(gate: &str) -> Option<&'static str> {
         "scope" => Some("scope-gate"),
         "semantic" => Some("semantic-gate"),
         "sentrux" => Some("sentrux-gate"),
+        PYTHON_FIX_GATE => Some("python-fix"),
         "command" | "review-hooks" | TASK_TESTS_GATE => Some("command-gate"),
         g if COMMAND_GATES.iter().any(|(n, _)| *n == g) => Some("command-gate"),
         // The prepare phase's fixers are command gates too (exec of their program).

@@ -161,6 +161,16 @@ pub const COMMAND_GATES: [(&str, &str); 6] = [
 pub const FIX_GATES: [(&str, &str); 2] =
     [("lint-fix", "lint_fix_cmd"), ("format-fix", "format_cmd")];
 
+/// The built-in Python fixer (the original's "SmartFixer"): `raise … from err` inside
+/// `except … as err` handlers (B904) and over-long prose comments re-wrapped (E501). It
+/// edits nothing itself; it returns fixes, which the host scopes to the task's lines like
+/// any fixer's. Default in the prepare phase of a project that says `language = "python"`.
+pub const PYTHON_FIX_GATE: &str = "python-fix";
+
+fn python_fix_config(cfg: &ProjectConfig) -> serde_json::Value {
+    serde_json::json!({ "line_length": cfg.project.line_length })
+}
+
 /// The prepare phase's configuration for fixer `name` running `command` on the task's
 /// changed source files (`{file}`).
 fn fix_config(cfg: &ProjectConfig, name: &str, command: String) -> serde_json::Value {
@@ -324,15 +334,23 @@ pub fn defaults(cfg: &ProjectConfig, explicit: &[String]) -> BTreeMap<PhaseName,
     let mut phases = BTreeMap::new();
     // A fixer that fails only warns by default: the isolated checks judge the result, and a
     // `--fix` linter exits non-zero whenever an unfixable finding remains.
-    let fixers = FIX_GATES
+    let warn_only = |mut e: GateEntry| {
+        (e.on_fail, e.on_error) = (OnFail::Warn, OnFail::Warn);
+        e
+    };
+    let mut fixers: Vec<GateEntry> = FIX_GATES
         .iter()
         .filter_map(|(name, key)| {
             let cmd = fix_command(cfg, explicit, key)?;
-            let mut e = entry(name, fix_config(cfg, name, cmd));
-            (e.on_fail, e.on_error) = (OnFail::Warn, OnFail::Warn);
-            Some(e)
+            Some(warn_only(entry(name, fix_config(cfg, name, cmd))))
         })
         .collect();
+    // Lint fixes, then the Python fixer, then formatting (which must come last).
+    if explicit.iter().any(|k| k == "language") && cfg.project.language == "python" {
+        let at = usize::from(fixers.first().is_some_and(|f| f.gate == "lint-fix"));
+        let e = entry(PYTHON_FIX_GATE, python_fix_config(cfg));
+        fixers.insert(at, warn_only(e));
+    }
     phases.insert(PhaseName::Prepare, fixers);
     let mut structural = vec![entry("scope", scope_config(cfg))];
     if !cfg.project.review_hooks.is_empty() {
@@ -464,12 +482,13 @@ fn parse_entry(
         )));
     }
     let fixer = FIX_GATES.iter().find(|(n, _)| *n == gate);
-    if fixer.is_some() && phase != PhaseName::Prepare.as_str() {
+    let edits_files = fixer.is_some() || gate == PYTHON_FIX_GATE;
+    if edits_files && phase != PhaseName::Prepare.as_str() {
         return Err(invalid(format!(
             "{at}: gate `{gate}` edits files and belongs in [[settlement.phase.prepare]]"
         )));
     }
-    let default_on_fail = if fixer.is_some() {
+    let default_on_fail = if edits_files {
         OnFail::Warn
     } else {
         OnFail::Reject
@@ -514,6 +533,8 @@ fn parse_entry(
                 ))
             })?;
         fix_config(cfg, name, cmd)
+    } else if gate == PYTHON_FIX_GATE {
+        python_fix_config(cfg)
     } else if gate == "scope" {
         scope_config(cfg)
     } else if gate == "review-hooks" {
@@ -674,6 +695,55 @@ candidate = []
         assert!(e.contains("per task"), "{e}");
         let e = err("[[settlement.phase.isolated]]\ngate = \"typecheck\"\n");
         assert!(e.contains("type_check_cmd"), "{e}");
+    }
+
+    #[test]
+    fn a_python_project_gets_the_python_fixer_between_lint_fix_and_format() {
+        let mut cfg = cfg_with("");
+        cfg.project.format_cmd = "ruff format {file}".into();
+        cfg.project.lint_fix_cmd = "ruff check --fix {file}".into();
+        cfg.project.line_length = 88;
+        // `language` defaults to python, but only a project that says so gets the fixer.
+        let p = from_config(&cfg, &["format_cmd".into()]).unwrap();
+        assert_eq!(gates(&p, PhaseName::Prepare), ["format-fix"]);
+        let explicit = ["language".into(), "format_cmd".into()];
+        let p = from_config(&cfg, &explicit).unwrap();
+        assert_eq!(gates(&p, PhaseName::Prepare), ["python-fix", "format-fix"]);
+        let fix = &p.gates(PhaseName::Prepare)[0];
+        assert_eq!(fix.config, serde_json::json!({"line_length": 88}));
+        assert_eq!((fix.on_fail, fix.on_error), (OnFail::Warn, OnFail::Warn));
+        let explicit = [
+            "language".into(),
+            "format_cmd".into(),
+            "lint_fix_cmd".into(),
+        ];
+        let p = from_config(&cfg, &explicit).unwrap();
+        assert_eq!(
+            gates(&p, PhaseName::Prepare),
+            ["lint-fix", "python-fix", "format-fix"]
+        );
+        cfg.project.language = "rust".into();
+        let p = from_config(&cfg, &["language".into()]).unwrap();
+        assert!(gates(&p, PhaseName::Prepare).is_empty());
+        // Like the command fixers it edits files, so it belongs in prepare only.
+        let e = from_config(
+            &cfg_with("[[settlement.phase.isolated]]\ngate = \"python-fix\"\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("belongs in [[settlement.phase.prepare]]"), "{e}");
+        let p = from_config(
+            &cfg_with("[[settlement.phase.prepare]]\ngate = \"python-fix\"\nconfig = { wrap_comments = false }\n"),
+            &[],
+        )
+        .unwrap();
+        let fix = &p.gates(PhaseName::Prepare)[0];
+        assert_eq!(fix.on_fail, OnFail::Warn);
+        assert_eq!(
+            fix.config,
+            serde_json::json!({"line_length": 99, "wrap_comments": false})
+        );
     }
 
     #[test]

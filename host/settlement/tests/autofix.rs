@@ -419,3 +419,31 @@ fn a_changed_import_keeps_the_sorters_rewrite_of_its_whole_block() {
     assert!(out.passed, "{out:?}");
     assert!(out.autofix.is_none(), "{:?}", out.autofix);
 }
+
+/// A module with a pre-existing unchained raise (not the task's to fix).
+const LOADER_BASE: &str = "def old(p):\n    try:\n        return open(p)\n    except OSError as e:\n        raise ValueError(p)\n";
+
+#[test]
+fn a_python_project_gets_raise_from_on_the_tasks_new_handler_and_nowhere_else() {
+    // No fixer command at all: `language = "python"` alone enables the built-in fixer.
+    let (_tmp, root) = support::repo(&[
+        ("loader.py", LOADER_BASE),
+        (".dgov/project.toml", "[project]\nlanguage = \"python\"\n"),
+    ]);
+    let task = format!(
+        "{LOADER_BASE}\n\ndef new(p):\n    try:\n        return int(p)\n    except ValueError as err:\n        raise RuntimeError(\"bad number: \" + p)\n"
+    );
+    let req = attempt(&root, "t", &[("loader.py", &task)]);
+    let out = rt().block_on(pipeline().settle(&req));
+    assert!(out.passed, "{out:?}");
+    let run = out.gates.iter().find(|g| g.gate == "python-fix").unwrap();
+    assert_eq!(run.verdict, GateVerdict::Pass, "{run:?}");
+    let fix = out.autofix.clone().expect("an autofix commit");
+    let fixed = at(&root, &fix.commit, "loader.py").unwrap();
+    // The task's raise is chained; the old one, outside the task's lines, is as it was.
+    assert!(
+        fixed.ends_with("        raise RuntimeError(\"bad number: \" + p) from err\n"),
+        "{fixed}"
+    );
+    assert!(fixed.starts_with(LOADER_BASE), "{fixed}");
+}
