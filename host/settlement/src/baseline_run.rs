@@ -208,6 +208,7 @@ async fn baseline_findings(
     Repo::open(repo_root)
         .and_then(|r| r.checkout_to(oid, dir.path()))
         .map_err(|e| e.to_string())?;
+    link_dependency_dirs(call.root, dir.path());
     let bcall = GateCall {
         root: dir.path(),
         repo_root: Some(repo_root),
@@ -238,4 +239,24 @@ async fn baseline_findings(
         cache::put(repo_root, &key, &report);
     }
     Ok(run.findings.iter().map(finding_json).collect())
+}
+
+/// Installed-dependency directories (untracked, so absent from a checkout) that a type
+/// checker needs to resolve imports.
+const DEPENDENCY_DIRS: [&str; 3] = [".venv", "venv", "node_modules"];
+
+/// Give the baseline checkout the dependencies of the tree under review: each of
+/// [`DEPENDENCY_DIRS`] that `validated` has (typically installed there by `setup_cmd`) is
+/// linked into `checkout`. Without them a checker that stops at the first unresolved import
+/// reports nothing on the baseline, and every pre-existing diagnostic of the task's side
+/// would count as new.
+fn link_dependency_dirs(validated: &Path, checkout: &Path) {
+    for name in DEPENDENCY_DIRS {
+        let source = validated.join(name);
+        let target = checkout.join(name);
+        if source.is_dir() && std::fs::symlink_metadata(&target).is_err() {
+            // Best effort: without the link the run is as it was before.
+            let _ = std::os::unix::fs::symlink(&source, &target);
+        }
+    }
 }

@@ -89,6 +89,33 @@ fn a_type_check_fails_only_on_diagnostics_the_task_introduced() {
 }
 
 #[test]
+fn the_baseline_run_sees_the_dependencies_setup_installed_in_the_tree_under_review() {
+    // The checker stops at once without `node_modules` (as a checker that cannot resolve
+    // imports does); `setup_cmd` installs it in the worktree and the candidate, not in the
+    // baseline checkout. Without the dependencies there, the baseline reports nothing and
+    // the pre-existing error would count as the task's.
+    let logdir = tempfile::tempdir().unwrap();
+    let log = logdir.path().join("runs.log");
+    let checker = format!(
+        "if [ ! -d node_modules ]; then echo 'fatal: cannot resolve imports' >&2; exit 2; fi\n{}",
+        checker(&log)
+    );
+    let (_tmp, root) = project(
+        &[("tc.sh", &checker), ("a.py", A_PY)],
+        "[project]\nsetup_cmd = \"mkdir -p node_modules\"\ntype_check_cmd = \"sh tc.sh\"\n",
+    );
+    let req = attempt(&root, "t", &[("b.py", "y = 2\n")]);
+    let out = rt().block_on(pipeline().settle(&req));
+    assert!(out.passed, "{out:?}");
+    let runs = gate(&out, "typecheck");
+    assert_eq!(runs.len(), 2, "isolated and candidate: {runs:?}");
+    for r in &runs {
+        assert_eq!(r.verdict, GateVerdict::Pass, "{r:?}");
+        assert!(r.findings.iter().all(|f| !f.attributable), "{r:?}");
+    }
+}
+
+#[test]
 fn preflight_compares_the_working_tree_with_head_not_with_itself() {
     let logdir = tempfile::tempdir().unwrap();
     let (_tmp, root) = project(
