@@ -287,6 +287,7 @@ pub fn to_run_plan(plan: &dgov_plan::CompiledPlan, dir: &Path) -> RunPlan {
                 commit_message: t.effective_commit_message(),
                 timeout: Some(Duration::from_secs(t.effective_timeout_s())),
                 retries: plan.retries_for(t),
+                forks: t.max_fork_depth,
             })
             .collect(),
     }

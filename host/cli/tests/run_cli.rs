@@ -561,6 +561,7 @@ fn kill_9_at_every_boundary_then_continue_converges_to_the_uninterrupted_result(
                     vec![]
                 },
                 max_retries: 3,
+                max_forks: 1,
             })
             .collect();
         let (k, _) =

@@ -12,6 +12,8 @@
 //! | `Dispatched(n)` | pending, requested attempt n | active | — (cancel+cleanup if stopping) |
 //! | `DispatchFailed(n)` | pending, requested attempt n | failed, cascade | cleanup |
 //! | `WorkerFinished(n, ok)` | active attempt n | reviewing | settle |
+//! | `WorkerFinished(n, exhausted)` | active attempt n, forks left, not stopping | pending, budget untouched | retry (in place, fork), cleanup, dispatch |
+//! | `WorkerFinished(n, exhausted)` | active attempt n, otherwise | like a retryable failure | cleanup … |
 //! | `WorkerFinished(n, err)` | active attempt n, budget left, retryable | pending | cleanup, retry, dispatch |
 //! | `WorkerFinished(n, err)` | active attempt n, otherwise | failed / timed_out, cascade | cleanup |
 //! | `Settled(pass)` | reviewing attempt n | reviewed_pass | merge (if the slot is free) |
@@ -46,6 +48,16 @@ pub struct TaskSpec {
     pub depends_on: Vec<TaskId>,
     /// How many extra attempts a retryable failure may get in one run window.
     pub max_retries: u32,
+    /// How many forks an attempt that ran out of iterations may get in one run window (the
+    /// plan's `max_fork_depth`; 0 disables forks). A fork continues the unfinished work in
+    /// place and does not count against `max_retries`.
+    #[serde(default = "default_max_forks")]
+    pub max_forks: u32,
+}
+
+/// `max_fork_depth`'s default, also for specs recorded before forks existed.
+fn default_max_forks() -> u32 {
+    1
 }
 
 /// Run-time view of one task.
@@ -64,6 +76,9 @@ pub struct TaskStatus {
     /// The in-place settlement retry of this budget window was used.
     #[serde(default)]
     pub in_place_used: bool,
+    /// Forks (after iteration exhaustion) used in this budget window.
+    #[serde(default)]
+    pub forks_used: u32,
 }
 
 /// The deterministic core of a run.
@@ -74,6 +89,7 @@ pub struct Kernel {
     deps: Vec<Vec<usize>>,
     dependents: Vec<Vec<usize>>,
     max_retries: Vec<u32>,
+    max_forks: Vec<u32>,
     order: Vec<usize>,
     status: Vec<TaskStatus>,
     max_parallel: Option<usize>,
@@ -120,6 +136,7 @@ impl Kernel {
                 requested: false,
                 last_error: None,
                 in_place_used: false,
+                forks_used: 0,
             })
             .collect();
         Ok(Kernel {
@@ -128,6 +145,7 @@ impl Kernel {
             deps,
             dependents,
             max_retries: tasks.iter().map(|t| t.max_retries).collect(),
+            max_forks: tasks.iter().map(|t| t.max_forks).collect(),
             order,
             status,
             max_parallel: max_parallel.map(|n| n.max(1)),
@@ -301,6 +319,14 @@ impl Kernel {
                     WorkerOutcome::TimedOut { error } => {
                         self.fail_attempt(i, *attempt, error, true, TaskState::TimedOut, out)
                     }
+                    WorkerOutcome::Exhausted { error } => {
+                        if st.forks_used < self.max_forks[i] && !self.stopping {
+                            self.status[i].forks_used += 1;
+                            self.retry_in_place(i, *attempt, error, true, out);
+                        } else {
+                            self.fail_attempt(i, *attempt, error, true, TaskState::Failed, out)
+                        }
+                    }
                 }
             }
             Event::Settled {
@@ -318,7 +344,8 @@ impl Kernel {
                     && !self.stopping
                 {
                     let error = format!("settlement rejected: {}", verdict.reason);
-                    self.retry_in_place(i, *attempt, &error, out);
+                    self.status[i].in_place_used = true;
+                    self.retry_in_place(i, *attempt, &error, false, out);
                 } else {
                     let error = format!("settlement rejected: {}", verdict.reason);
                     self.fail_attempt(
@@ -372,6 +399,7 @@ impl Kernel {
                         self.status[i].state = TaskState::Pending;
                         self.status[i].budget_base = st.attempt;
                         self.status[i].in_place_used = false;
+                        self.status[i].forks_used = 0;
                         self.schedule(out);
                     }
                     Decision::Fail | Decision::Skip => {
@@ -390,14 +418,22 @@ impl Kernel {
         }
     }
 
-    /// Settlement rejected work a retry can fix where it stands: the next attempt continues
-    /// it. This retry is outside the task's budget (the budget window moves by one), once per
-    /// window. `Retry` precedes `Cleanup` so the runner still knows the attempt's commit.
-    fn retry_in_place(&mut self, i: usize, attempt: u32, error: &str, out: &mut Vec<Action>) {
+    /// The next attempt continues this attempt's work where it stands: after a settlement
+    /// rejection a retry can fix (once per window), or as a `fork` after the worker ran out
+    /// of iterations (`max_forks` per window; the caller counts both). This retry is outside
+    /// the task's budget (the budget window moves by one). `Retry` precedes `Cleanup` so the
+    /// runner can still reach the attempt's commit or worktree.
+    fn retry_in_place(
+        &mut self,
+        i: usize,
+        attempt: u32,
+        error: &str,
+        fork: bool,
+        out: &mut Vec<Action>,
+    ) {
         let id = self.ids[i].clone();
         let s = &mut self.status[i];
         s.last_error = Some(error.to_string());
-        s.in_place_used = true;
         s.budget_base += 1;
         s.state = TaskState::Pending;
         out.push(Action::Retry {
@@ -405,6 +441,7 @@ impl Kernel {
             next_attempt: attempt + 1,
             reason: error.to_string(),
             in_place: true,
+            fork,
         });
         out.push(Action::Cleanup { task: id, attempt });
         self.try_merge(out);
@@ -435,6 +472,7 @@ impl Kernel {
                 next_attempt: attempt + 1,
                 reason: error.to_string(),
                 in_place: false,
+                fork: false,
             });
         } else {
             self.status[i].state = if self.stopping {
@@ -477,6 +515,7 @@ impl Kernel {
                 s.state = TaskState::Pending;
                 s.budget_base = s.attempt;
                 s.in_place_used = false;
+                s.forks_used = 0;
                 s.last_error = None;
             }
         }

@@ -12,7 +12,7 @@
 //!
 //! ```
 //! use dgov_kernel::*;
-//! let tasks = vec![TaskSpec { id: "a".into(), depends_on: vec![], max_retries: 0 }];
+//! let tasks = vec![TaskSpec { id: "a".into(), depends_on: vec![], max_retries: 0, max_forks: 1 }];
 //! let mut k = Kernel::new(&tasks, None).unwrap();
 //! let acts = k.handle(Event::RunStarted { mode: RunMode::Fresh, deployed: vec![] });
 //! assert_eq!(acts, vec![Action::Dispatch { task: "a".into(), attempt: 1 }]);

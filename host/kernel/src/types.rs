@@ -154,6 +154,12 @@ pub enum WorkerOutcome {
     TimedOut {
         error: String,
     },
+    /// The agent used up its iteration budget without finishing. Its half-done work is in
+    /// the attempt's worktree, so the kernel may hand it to a fork (see
+    /// [`crate::TaskSpec::max_forks`]) instead of spending a retry.
+    Exhausted {
+        error: String,
+    },
 }
 
 /// Settlement's judgement of a finished attempt.
@@ -331,6 +337,10 @@ pub enum Action {
         /// notice comes before this attempt's `Cleanup` so the runner can keep its commit.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         in_place: bool,
+        /// The retry is a fork: the attempt ran out of iterations (not rejected), and the next
+        /// attempt takes over its unfinished work with a clean context. Always `in_place`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        fork: bool,
     },
     /// Notice: the task will not run because `because` did not land.
     Skip { task: TaskId, because: TaskId },

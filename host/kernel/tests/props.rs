@@ -52,6 +52,7 @@ fn dag() -> impl Strategy<Value = (Vec<TaskSpec>, Option<usize>)> {
                             .map(|j| format!("t{j}"))
                             .collect(),
                         max_retries: *retries,
+                        max_forks: 1,
                     })
                     .collect();
                 (tasks, cap)
@@ -180,6 +181,9 @@ impl Sim {
                     1 => WorkerOutcome::Failed {
                         error: "x".into(),
                         retryable: seed.is_multiple_of(2),
+                    },
+                    3 => WorkerOutcome::Exhausted {
+                        error: "out of turns".into(),
                     },
                     _ => WorkerOutcome::Succeeded,
                 },

@@ -9,16 +9,19 @@ fn specs() -> Vec<TaskSpec> {
             id: "tasks/main.a".into(),
             depends_on: vec![],
             max_retries: 1,
+            max_forks: 1,
         },
         TaskSpec {
             id: "tasks/main.b".into(),
             depends_on: vec!["tasks/main.a".into()],
             max_retries: 0,
+            max_forks: 1,
         },
         TaskSpec {
             id: "tasks/main.c".into(),
             depends_on: vec![],
             max_retries: 0,
+            max_forks: 1,
         },
     ]
 }

@@ -7,6 +7,7 @@ fn spec(id: &str, deps: &[&str], retries: u32) -> TaskSpec {
         id: id.into(),
         depends_on: deps.iter().map(|d| d.to_string()).collect(),
         max_retries: retries,
+        max_forks: 1,
     }
 }
 
@@ -232,6 +233,7 @@ fn retryable_failure_with_budget_goes_back_to_pending_and_redispatches_next_atte
                 next_attempt: 2,
                 reason: "boom".into(),
                 in_place: false,
+                fork: false,
             },
             dispatch("a", 2),
         ]
@@ -690,6 +692,7 @@ fn a_fixable_settlement_rejection_gets_one_in_place_retry_outside_the_budget() {
                 next_attempt: 2,
                 reason: "settlement rejected: tests_failed: 1 failing".into(),
                 in_place: true,
+                fork: false,
             },
             cleanup("a", 1),
             dispatch("a", 2),
@@ -721,6 +724,7 @@ fn after_the_in_place_retry_the_normal_budget_still_applies() {
             next_attempt: 3,
             reason: "settlement rejected: tests_failed: 1 failing".into(),
             in_place: false,
+            fork: false,
         }),
         "{acts:?}"
     );
@@ -784,4 +788,203 @@ fn a_stale_verdict_sends_the_merging_attempt_back_to_settlement_and_frees_the_me
     k.handle(settled("a", 1, true));
     k.handle(merged("a", 1));
     assert!(k.is_done());
+}
+
+fn exhausted(t: &str, n: u32) -> Event {
+    Event::WorkerFinished {
+        task: t.into(),
+        attempt: n,
+        outcome: WorkerOutcome::Exhausted {
+            error: "Exceeded max iterations (5)".into(),
+        },
+    }
+}
+
+fn fork_notice(t: &str, next: u32) -> Action {
+    Action::Retry {
+        task: t.into(),
+        next_attempt: next,
+        reason: "Exceeded max iterations (5)".into(),
+        in_place: true,
+        fork: true,
+    }
+}
+
+#[test]
+fn an_exhausted_attempt_forks_in_place_before_its_cleanup_without_spending_the_budget() {
+    // No retry budget: the fork needs none.
+    let mut k = kernel(&[spec("a", &[], 0)]);
+    start(&mut k);
+    k.handle(dispatched("a", 1));
+    let acts = k.handle(exhausted("a", 1));
+    assert_eq!(
+        acts,
+        vec![fork_notice("a", 2), cleanup("a", 1), dispatch("a", 2)]
+    );
+    let s = k.status("a").unwrap();
+    assert_eq!(
+        (s.state, s.forks_used, s.budget_base),
+        (TaskState::Pending, 1, 1)
+    );
+    assert!(
+        !s.in_place_used,
+        "a fork leaves the settlement retry available"
+    );
+    // The fork finishes and lands: the task merged on attempt 2 with max_retries 0.
+    k.handle(dispatched("a", 2));
+    k.handle(ok("a", 2));
+    k.handle(settled("a", 2, true));
+    k.handle(merged("a", 2));
+    assert_eq!(k.state("a"), Some(TaskState::Merged));
+}
+
+#[test]
+fn a_second_exhaustion_past_max_forks_is_an_ordinary_retry_that_spends_the_budget() {
+    let mut k = kernel(&[spec("a", &[], 1)]);
+    start(&mut k);
+    k.handle(dispatched("a", 1));
+    k.handle(exhausted("a", 1));
+    k.handle(dispatched("a", 2));
+    // The one fork is used: a fresh retry from the budget of one.
+    let acts = k.handle(exhausted("a", 2));
+    assert_eq!(
+        acts,
+        vec![
+            cleanup("a", 2),
+            Action::Retry {
+                task: "a".into(),
+                next_attempt: 3,
+                reason: "Exceeded max iterations (5)".into(),
+                in_place: false,
+                fork: false,
+            },
+            dispatch("a", 3),
+        ]
+    );
+    // The budget is spent now: the next exhaustion fails the task.
+    k.handle(dispatched("a", 3));
+    let acts = k.handle(exhausted("a", 3));
+    assert_eq!(acts[0], cleanup("a", 3));
+    assert!(!acts.iter().any(|a| matches!(a, Action::Retry { .. })));
+    assert_eq!(k.state("a"), Some(TaskState::Failed));
+    assert_eq!(
+        k.status("a").unwrap().last_error.as_deref(),
+        Some("Exceeded max iterations (5)")
+    );
+}
+
+#[test]
+fn max_forks_zero_makes_exhaustion_an_ordinary_retryable_failure() {
+    let mut k = kernel(&[TaskSpec {
+        max_forks: 0,
+        ..spec("a", &[], 1)
+    }]);
+    start(&mut k);
+    k.handle(dispatched("a", 1));
+    let acts = k.handle(exhausted("a", 1));
+    assert_eq!(acts[0], cleanup("a", 1));
+    assert!(
+        acts.iter().any(|a| matches!(
+            a,
+            Action::Retry {
+                in_place: false,
+                fork: false,
+                next_attempt: 2,
+                ..
+            }
+        )),
+        "{acts:?}"
+    );
+    // Without budget either, the task fails at once.
+    let mut k = kernel(&[TaskSpec {
+        max_forks: 0,
+        ..spec("b", &[], 0)
+    }]);
+    start(&mut k);
+    k.handle(dispatched("b", 1));
+    k.handle(exhausted("b", 1));
+    assert_eq!(k.state("b"), Some(TaskState::Failed));
+}
+
+#[test]
+fn forks_come_back_with_a_new_budget_window() {
+    let mut k = kernel(&[spec("a", &[], 0)]);
+    start(&mut k);
+    k.handle(dispatched("a", 1));
+    k.handle(exhausted("a", 1));
+    k.handle(dispatched("a", 2));
+    k.handle(exhausted("a", 2));
+    assert_eq!(k.state("a"), Some(TaskState::Failed));
+    k.handle(Event::Decided {
+        task: "a".into(),
+        decision: Decision::Retry,
+    });
+    assert_eq!(k.status("a").unwrap().forks_used, 0);
+    k.handle(dispatched("a", 3));
+    let acts = k.handle(exhausted("a", 3));
+    assert_eq!(acts[0], fork_notice("a", 4));
+}
+
+#[test]
+fn an_exhausted_attempt_reported_after_shutdown_does_not_fork() {
+    let mut k = kernel(&[spec("a", &[], 3)]);
+    start(&mut k);
+    k.handle(dispatched("a", 1));
+    k.handle(Event::ShutdownRequested);
+    assert_eq!(k.state("a"), Some(TaskState::Abandoned));
+    // The worker's late report changes nothing: no fork, no dispatch.
+    let acts = k.handle(exhausted("a", 1));
+    assert!(is_anomaly(&acts), "{acts:?}");
+    assert!(
+        !acts
+            .iter()
+            .any(|a| matches!(a, Action::Retry { .. } | Action::Dispatch { .. }))
+    );
+    assert_eq!(k.state("a"), Some(TaskState::Abandoned));
+    assert_eq!(k.status("a").unwrap().forks_used, 0);
+}
+
+#[test]
+fn records_from_before_forks_existed_still_deserialize() {
+    // A task spec, a task status and a retry notice as an older dgov wrote them.
+    let spec: TaskSpec =
+        serde_json::from_str(r#"{"id":"a","depends_on":[],"max_retries":2}"#).unwrap();
+    assert_eq!(spec.max_forks, 1);
+    let status: TaskStatus = serde_json::from_str(
+        r#"{"state":"pending","attempt":1,"budget_base":0,"requested":false,"last_error":null}"#,
+    )
+    .unwrap();
+    assert_eq!((status.forks_used, status.in_place_used), (0, false));
+    let retry: Action = serde_json::from_str(
+        r#"{"action":"retry","task":"a","next_attempt":2,"reason":"x","in_place":true}"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        retry,
+        Action::Retry {
+            in_place: true,
+            fork: false,
+            ..
+        }
+    ));
+    // An ordinary retry still serializes without the new key; a fork carries it.
+    let plain = serde_json::to_string(&Action::Retry {
+        task: "a".into(),
+        next_attempt: 2,
+        reason: "x".into(),
+        in_place: false,
+        fork: false,
+    })
+    .unwrap();
+    assert!(!plain.contains("fork"), "{plain}");
+    assert!(
+        serde_json::to_string(&fork_notice("a", 2))
+            .unwrap()
+            .contains(r#""fork":true"#)
+    );
+    // The exhausted outcome round-trips through the event log.
+    let e = exhausted("a", 1);
+    let json = serde_json::to_string(&e).unwrap();
+    assert!(json.contains(r#""result":"exhausted""#), "{json}");
+    assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), e);
 }

@@ -58,6 +58,7 @@ fn one(cap: Option<usize>, tree_files: usize) -> (f64, f64, usize) {
                 commit_message: format!("feat: t{i:03}"),
                 timeout: None,
                 retries: 0,
+                forks: 1,
             })
             .collect(),
     };

@@ -36,6 +36,9 @@ pub struct RunTask {
     pub timeout: Option<Duration>,
     /// Extra attempts a retryable failure may get.
     pub retries: u32,
+    /// Forks an attempt that ran out of iterations may get (the plan's `max_fork_depth`;
+    /// 0 disables them): the next attempt continues its work, outside `retries`.
+    pub forks: u32,
 }
 
 impl RunTask {
@@ -56,6 +59,7 @@ impl RunPlan {
                 id: t.id.clone(),
                 depends_on: t.depends_on.clone(),
                 max_retries: t.retries,
+                max_forks: t.forks,
             })
             .collect()
     }

@@ -7,6 +7,10 @@
 //! commit: the next attempt's worktree is created at the same base with that commit's work
 //! carried in as uncommitted changes ([`dgov_git::carry_work`]), so the worker fixes what
 //! settlement found instead of redoing the task.
+//!
+//! A fork (the attempt ran out of iterations) is an in-place retry of an attempt that never
+//! finished, so it has no commit: the runner first snapshots the exhausted worktree as a
+//! commit on the attempt's branch (`dgov: work at exhaustion <task>`) and carries that.
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +29,9 @@ pub struct RetryContext {
     pub reason: String,
     /// The previous attempt's changes are in this attempt's worktree, uncommitted.
     pub in_place: bool,
+    /// The previous attempt ran out of iterations and this one is its fork: it takes over the
+    /// unfinished work (in the worktree when `in_place`) with a clean context.
+    pub fork: bool,
     /// The settlement outcome of the previous attempt (every gate's findings), when one was
     /// written.
     pub evidence: Option<PathBuf>,
@@ -60,40 +67,58 @@ impl Runner {
         next_attempt: u32,
         reason: String,
         in_place: bool,
+        fork: bool,
     ) -> Result<(), RunError> {
         let previous = next_attempt - 1;
-        let how = if in_place {
-            "continuing its work"
+        // Which fork this is, of how many (the kernel has counted it already).
+        let forks = (
+            self.kernel.status(&task).map_or(0, |s| s.forks_used),
+            self.tasks.get(&task).map_or(0, |t| t.forks),
+        );
+        let what = if fork {
+            format!(
+                "attempt {previous} ran out of iterations; fork {}/{} continues its work as attempt {next_attempt}",
+                forks.0, forks.1
+            )
         } else {
-            "starting over"
+            let how = if in_place {
+                "continuing its work"
+            } else {
+                "starting over"
+            };
+            format!("attempt {previous} failed, retrying as attempt {next_attempt} ({how})")
         };
         self.deps.progress.event(ProgressEvent::Notice(format!(
-            "{task}: attempt {previous} failed, retrying as attempt {next_attempt} ({how}): {}",
+            "{task}: {what}: {}",
             first_line(&reason)
         )));
-        // The kernel announces an in-place retry before the rejected attempt's
-        // cleanup, so its base and commit are still known here.
-        let carry = self
-            .attempts
-            .get(&(task.clone(), previous))
-            .filter(|_| in_place)
-            .and_then(|i| {
-                Some((
-                    i.base,
-                    self.git
-                        .attempt_tip(&self.plan.name, &task, previous)
-                        .or(i.commit)?,
-                ))
-            });
+        // The kernel announces an in-place retry before the previous attempt's cleanup, so
+        // its base and commit (or, for a fork, its worktree) are still known here.
+        let carry = if fork {
+            self.snapshot_exhausted(&task, previous)?
+        } else {
+            self.attempts
+                .get(&(task.clone(), previous))
+                .filter(|_| in_place)
+                .and_then(|i| {
+                    Some((
+                        i.base,
+                        self.git
+                            .attempt_tip(&self.plan.name, &task, previous)
+                            .or(i.commit)?,
+                    ))
+                })
+        };
         let evidence = evidence_path(&self.cfg.root, &self.plan.name, &task, previous);
-        self.note(
-            Some(&task),
-            "retry",
-            json!({
-                "next_attempt": next_attempt, "reason": reason, "in_place": in_place,
-                "carries": carry.map(|(_, c)| c.to_string()),
-            }),
-        )?;
+        let mut data = json!({
+            "next_attempt": next_attempt, "reason": reason, "in_place": in_place,
+            "carries": carry.map(|(_, c)| c.to_string()),
+        });
+        if fork {
+            data["fork"] = json!(forks.0);
+            data["max_forks"] = json!(forks.1);
+        }
+        self.note(Some(&task), "retry", data)?;
         self.retries.insert(
             (task, next_attempt),
             PendingRetry {
@@ -101,11 +126,47 @@ impl Runner {
                     previous_attempt: previous,
                     reason,
                     in_place: carry.is_some(),
+                    fork,
                     evidence: evidence.is_file().then_some(evidence),
                 },
                 carry,
             },
         );
         Ok(())
+    }
+
+    /// The exhausted attempt's work as `(base, commit)`: its worktree's changes committed on
+    /// its branch. `None` when it changed nothing (the fork starts fresh) or the snapshot
+    /// failed (recorded as `carry_failed`; the fork starts fresh and is told so).
+    fn snapshot_exhausted(
+        &mut self,
+        task: &str,
+        attempt: u32,
+    ) -> Result<Option<(Oid, Oid)>, RunError> {
+        let Some(info) = self.attempts.get(&(task.to_string(), attempt)) else {
+            return Ok(None);
+        };
+        let (worktree, base) = (info.worktree.clone(), info.base);
+        let message = format!("dgov: work at exhaustion {task}");
+        match self.git.commit_attempt(&worktree, &message) {
+            Ok(Some(c)) => {
+                if let Some(i) = self.attempts.get_mut(&(task.to_string(), attempt)) {
+                    i.commit = Some(c);
+                }
+                Ok(Some((base, c)))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => {
+                self.deps.progress.event(ProgressEvent::Notice(format!(
+                    "{task}: could not snapshot attempt {attempt}'s unfinished work ({e}); the fork starts over"
+                )));
+                self.note(
+                    Some(task),
+                    "carry_failed",
+                    json!({"attempt": attempt + 1, "error": e.to_string()}),
+                )?;
+                Ok(None)
+            }
+        }
     }
 }

@@ -379,7 +379,8 @@ impl Runner {
                 next_attempt,
                 reason,
                 in_place,
-            } => self.on_retry(task, next_attempt, reason, in_place)?,
+                fork,
+            } => self.on_retry(task, next_attempt, reason, in_place, fork)?,
             Action::Skip { task, because } => {
                 self.note(Some(&task), "skipped", json!({"because": because}))?;
             }
@@ -631,6 +632,7 @@ impl Runner {
                     Some(WorkerReport::Failed { error, retryable }) => {
                         WorkerOutcome::Failed { error, retryable }
                     }
+                    Some(WorkerReport::Exhausted { error }) => WorkerOutcome::Exhausted { error },
                     Some(WorkerReport::Done { .. }) => match commit {
                         Some(Ok(c)) if self.attempts.contains_key(&key) => {
                             if let Some(i) = self.attempts.get_mut(&key) {

@@ -35,8 +35,18 @@ pub struct Attempt {
 /// What an attempt came back with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkerReport {
-    Done { summary: String },
-    Failed { error: String, retryable: bool },
+    Done {
+        summary: String,
+    },
+    Failed {
+        error: String,
+        retryable: bool,
+    },
+    /// The agent ran out of its iteration budget; its unfinished work is in the worktree
+    /// (a fork may continue it).
+    Exhausted {
+        error: String,
+    },
 }
 
 /// Runs one attempt. Dropping the returned future must stop the attempt (timeouts and
@@ -59,11 +69,15 @@ pub enum FakeBehaviour {
     Hang,
     /// Succeed without changing anything.
     Noop,
+    /// First attempt: write like `Write`, then run out of iterations. A later attempt
+    /// succeeds (adding its line) only if the first attempt's lines are in its worktree —
+    /// the fork carried them — and fails without a retry otherwise.
+    ExhaustFirst,
 }
 
 impl FakeBehaviour {
     /// Read a `fake: <behaviour>` line from a prompt: `fail [N]`, `fatal`, `hang`, `noop`,
-    /// `write`. Without one, the behaviour is `Write`.
+    /// `exhaust`, `write`. Without one, the behaviour is `Write`.
     pub fn from_prompt(prompt: &str) -> FakeBehaviour {
         for line in prompt.lines() {
             let Some(rest) = line.trim().strip_prefix("fake:") else {
@@ -80,6 +94,7 @@ impl FakeBehaviour {
                 Some("fatal") => FakeBehaviour::Fatal,
                 Some("hang") => FakeBehaviour::Hang,
                 Some("noop") => FakeBehaviour::Noop,
+                Some("exhaust") => FakeBehaviour::ExhaustFirst,
                 _ => FakeBehaviour::Write,
             };
         }
@@ -125,31 +140,61 @@ impl Worker for FakeWorker {
                 FakeBehaviour::Noop => WorkerReport::Done {
                     summary: "nothing to do".into(),
                 },
-                FakeBehaviour::Write | FakeBehaviour::FailAttempts(_) => {
-                    for f in &attempt.task.files {
-                        let path = attempt.worktree.join(f);
-                        let res = (|| -> std::io::Result<()> {
-                            if let Some(dir) = path.parent() {
-                                std::fs::create_dir_all(dir)?;
-                            }
-                            let mut text = std::fs::read_to_string(&path).unwrap_or_default();
-                            text.push_str(&attempt.task.id);
-                            text.push('\n');
-                            std::fs::write(&path, text)
-                        })();
-                        if let Err(e) = res {
-                            return WorkerReport::Failed {
-                                error: format!("fake worker: writing {}: {e}", path.display()),
-                                retryable: false,
-                            };
-                        }
+                FakeBehaviour::ExhaustFirst if attempt.attempt > 1 => {
+                    let id = &attempt.task.id;
+                    let missing: Vec<&String> = attempt
+                        .task
+                        .files
+                        .iter()
+                        .filter(|f| {
+                            std::fs::read_to_string(attempt.worktree.join(f))
+                                .map_or(true, |t| !t.lines().any(|l| l == id))
+                        })
+                        .collect();
+                    if !missing.is_empty() {
+                        return WorkerReport::Failed {
+                            error: format!(
+                                "fake worker: the exhausted attempt's work is missing from {missing:?}"
+                            ),
+                            retryable: false,
+                        };
                     }
-                    WorkerReport::Done {
-                        summary: format!("wrote {} file(s)", attempt.task.files.len()),
-                    }
+                    write_claimed(&attempt)
                 }
+                FakeBehaviour::ExhaustFirst => match write_claimed(&attempt) {
+                    WorkerReport::Done { .. } => WorkerReport::Exhausted {
+                        error: "fake worker: Exceeded max iterations (1)".into(),
+                    },
+                    other => other,
+                },
+                FakeBehaviour::Write | FakeBehaviour::FailAttempts(_) => write_claimed(&attempt),
             }
         })
+    }
+}
+
+/// Append a line `<task id>` to every claimed file (creating it).
+fn write_claimed(attempt: &Attempt) -> WorkerReport {
+    for f in &attempt.task.files {
+        let path = attempt.worktree.join(f);
+        let res = (|| -> std::io::Result<()> {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+            text.push_str(&attempt.task.id);
+            text.push('\n');
+            std::fs::write(&path, text)
+        })();
+        if let Err(e) = res {
+            return WorkerReport::Failed {
+                error: format!("fake worker: writing {}: {e}", path.display()),
+                retryable: false,
+            };
+        }
+    }
+    WorkerReport::Done {
+        summary: format!("wrote {} file(s)", attempt.task.files.len()),
     }
 }
 

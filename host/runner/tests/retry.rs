@@ -37,6 +37,7 @@ fn plan(ids: &[&str]) -> RunPlan {
                 commit_message: format!("feat: {id}"),
                 timeout: None,
                 retries: 0,
+                forks: 1,
             })
             .collect(),
     }
@@ -267,4 +268,117 @@ async fn rejected_work_that_cannot_be_carried_is_retried_from_scratch_and_the_wo
     let ctx = seen[1].2.clone().unwrap();
     assert!(!ctx.in_place, "{ctx:?}");
     assert_eq!(notes(&root, "carry_failed").len(), 1);
+}
+
+/// A plan of one task `a` whose fake worker runs out of iterations on its first attempt.
+fn exhausting(forks: u32, retries: u32, files: Vec<String>) -> RunPlan {
+    let mut p = plan(&["a"]);
+    p.tasks[0].prompt = "fake: exhaust".into();
+    p.tasks[0].forks = forks;
+    p.tasks[0].retries = retries;
+    p.tasks[0].files = files;
+    p
+}
+
+#[tokio::test]
+async fn an_exhausted_attempt_is_forked_with_its_unfinished_work_without_spending_a_retry() {
+    let (_tmp, root) = project();
+    let worker = Arc::new(Recording::default());
+    let accept = Arc::new(Scripted::new(|_, _| Verdict::accept()));
+    // No retry budget: the fork does not need one.
+    let p = exhausting(1, 0, vec!["a.txt".into()]);
+    let report = run_plan(&root, p, worker.clone(), accept.clone()).await;
+    assert_eq!(report.summary.merged, vec!["a".to_string()], "{report:?}");
+    // The fake worker's second attempt succeeds only when it finds the first attempt's line
+    // in its worktree; it added its own after it.
+    assert_eq!(
+        std::fs::read_to_string(root.join("a.txt")).unwrap(),
+        "a\na\n"
+    );
+    let seen = worker.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    let ctx = seen[1].2.clone().expect("the fork is told why it exists");
+    assert_eq!(
+        (seen[1].1, ctx.previous_attempt, ctx.in_place, ctx.fork),
+        (2, 1, true, true)
+    );
+    assert!(ctx.reason.contains("Exceeded max iterations"), "{ctx:?}");
+    // Only the fork's work was settled: the exhausted attempt never was.
+    assert_eq!(
+        accept.calls.lock().unwrap().clone(),
+        vec![("a".to_string(), 2)]
+    );
+    let retry = &notes(&root, "retry")[0];
+    assert_eq!(
+        (&retry["fork"], &retry["max_forks"], &retry["in_place"]),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(true)
+        )
+    );
+    assert!(retry["carries"].is_string(), "{retry}");
+    // The snapshot commit lived on the exhausted attempt's branch only; everything is gone.
+    let repo = Repo::open(&root).unwrap();
+    assert!(repo.dgov_branches().unwrap().is_empty());
+    assert!(
+        !repo
+            .log_subjects(10)
+            .unwrap()
+            .iter()
+            .any(|s| s.contains("work at exhaustion")),
+        "the snapshot commit must not land"
+    );
+}
+
+#[tokio::test]
+async fn with_forks_disabled_exhaustion_is_an_ordinary_retry_that_starts_over() {
+    // No fork and no budget: the task fails with the exhaustion error.
+    let (_tmp, root) = project();
+    let worker = Arc::new(Recording::default());
+    let accept = Arc::new(Scripted::new(|_, _| Verdict::accept()));
+    let report = run_plan(
+        &root,
+        exhausting(0, 0, vec!["a.txt".into()]),
+        worker.clone(),
+        accept.clone(),
+    )
+    .await;
+    assert_eq!(report.summary.failed, vec!["a".to_string()]);
+    assert!(
+        report.errors[0].1.contains("Exceeded max iterations"),
+        "{report:?}"
+    );
+    assert_eq!(worker.seen.lock().unwrap().len(), 1);
+
+    // No fork but a retry: the retry starts over, so the fake worker does not find the
+    // first attempt's work and fails for good.
+    let (_tmp, root) = project();
+    let worker = Arc::new(Recording::default());
+    let report = run_plan(
+        &root,
+        exhausting(0, 1, vec!["a.txt".into()]),
+        worker.clone(),
+        accept,
+    )
+    .await;
+    assert_eq!(report.summary.failed, vec!["a".to_string()]);
+    assert!(report.errors[0].1.contains("work is missing"), "{report:?}");
+    let seen = worker.seen.lock().unwrap().clone();
+    let ctx = seen[1].2.clone().unwrap();
+    assert!(!ctx.in_place && !ctx.fork, "{ctx:?}");
+}
+
+#[tokio::test]
+async fn an_exhausted_attempt_that_changed_nothing_forks_from_a_clean_worktree() {
+    let (_tmp, root) = project();
+    let worker = Arc::new(Recording::default());
+    let accept = Arc::new(Scripted::new(|_, _| Verdict::accept()));
+    let report = run_plan(&root, exhausting(1, 0, vec![]), worker.clone(), accept).await;
+    assert_eq!(report.summary.merged, vec!["a".to_string()], "{report:?}");
+    let seen = worker.seen.lock().unwrap().clone();
+    let ctx = seen[1].2.clone().unwrap();
+    // Still a fork (outside the budget), but nothing was carried and the worker knows it.
+    assert!(ctx.fork && !ctx.in_place, "{ctx:?}");
+    assert!(notes(&root, "retry")[0]["carries"].is_null());
 }

@@ -30,6 +30,7 @@ fn task(id: &str, deps: &[&str], files: &[&str]) -> RunTask {
         commit_message: format!("feat: {id}"),
         timeout: None,
         retries: 0,
+        forks: 1,
     }
 }
 

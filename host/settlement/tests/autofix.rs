@@ -329,6 +329,7 @@ fn the_runner_merges_the_autofix_commit() {
         commit_message: "feat: fmt".into(),
         timeout: Some(Duration::from_secs(60)),
         retries: 0,
+        forks: 1,
     };
     let lock = RunLock::acquire(&root.join(".dgov")).unwrap();
     let cfg = RunConfig {

@@ -26,6 +26,7 @@ fn task(id: &str, files: &[&str], prompt: &str) -> RunTask {
         commit_message: format!("feat: {id}"),
         timeout: Some(Duration::from_secs(60)),
         retries: 0,
+        forks: 1,
     }
 }
 

@@ -425,6 +425,7 @@ fn the_project_toolchain_and_scope_lists_reach_the_attempt_spec_and_exec_allow_l
             commit_message: String::new(),
             timeout: None,
             retries: 0,
+            forks: 1,
         }),
         attempt: 1,
         worktree: root.to_path_buf(),

@@ -134,6 +134,7 @@ fn the_retry_context_lists_every_finding_of_the_blocking_gates_with_locations() 
         previous_attempt: 1,
         reason: "settlement rejected: lint: 45 findings".into(),
         in_place: true,
+        fork: false,
         evidence: Some(evidence),
     });
     assert!(
@@ -156,6 +157,7 @@ fn the_retry_context_lists_every_finding_of_the_blocking_gates_with_locations() 
         previous_attempt: 1,
         reason: "worker exited 1".into(),
         in_place: false,
+        fork: false,
         evidence: Some(dir.path().join("missing.json")),
     });
     assert_eq!(text, "worker exited 1");

@@ -368,6 +368,7 @@ pub fn run_plan(plan: &dgov_plan::CompiledPlan, dir: &Path) -> dgov_runner::RunP
                 commit_message: t.effective_commit_message(),
                 timeout: Some(Duration::from_secs(120)),
                 retries: 2,
+                forks: t.max_fork_depth,
             })
             .collect(),
     }
