@@ -20,8 +20,18 @@ use crate::tools::ToolBox;
 /// How an attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Done { summary: String },
-    Failed { error: String, retryable: bool },
+    Done {
+        summary: String,
+    },
+    Failed {
+        error: String,
+        retryable: bool,
+    },
+    /// The iteration budget ran out before `done`. The work so far stays in the worktree for
+    /// a fork to continue (the runner decides whether one runs).
+    Exhausted {
+        error: String,
+    },
 }
 
 /// Token usage summed over an attempt.
@@ -297,13 +307,7 @@ pub async fn run(
         diff_summary(&spec.worktree)
     );
     emit(Line::event("error", json!(error)));
-    (
-        Outcome::Failed {
-            error,
-            retryable: true,
-        },
-        usage,
-    )
+    (Outcome::Exhausted { error }, usage)
 }
 
 /// `git diff --stat HEAD`, else `git status --short`, else "No changes.", capped.

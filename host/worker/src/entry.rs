@@ -1,7 +1,8 @@
 //! The worker subprocess: read an [`AttemptSpec`], set up the provider and the tools, run
 //! the agent loop, and write protocol lines to stdout. Exit codes: 0 `done`, 1 a failure
 //! another attempt may fix, 3 a failure retrying cannot fix (configuration, missing API key,
-//! a model that will not use tools).
+//! a model that will not use tools), 4 the iteration budget ran out (a fork may continue the
+//! work left in the worktree).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -19,6 +20,7 @@ use crate::tools::{self, ToolBox};
 pub const EXIT_DONE: u8 = 0;
 pub const EXIT_RETRYABLE: u8 = 1;
 pub const EXIT_FATAL: u8 = 3;
+pub const EXIT_EXHAUSTED: u8 = 4;
 
 /// Write one protocol line to stdout and flush (a closed pipe is ignored: the parent is gone).
 pub fn print_line(line: &Line) {
@@ -141,5 +143,6 @@ pub fn main_with_spec(path: &Path) -> u8 {
         Outcome::Failed {
             retryable: false, ..
         } => EXIT_FATAL,
+        Outcome::Exhausted { .. } => EXIT_EXHAUSTED,
     }
 }

@@ -2,7 +2,8 @@
 //! task scope (claims, test targets), tool policy, repo map, the governor charter, the
 //! iteration budget, and on retries the previous failure with its settlement evidence.
 //! Researchers and reviewers get a read-only prompt of their own; a reviewer's user message
-//! carries its dependencies' landed diffs and asks for the JSON verdict.
+//! carries its dependencies' landed diffs and asks for the JSON verdict. A fork (the previous
+//! attempt ran out of iterations) gets a handoff message with the unfinished work's diff.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,6 +16,8 @@ pub const READ_ONLY_PROMPT_VERSION: &str = "[DGOV_READ_ONLY_PROMPT_RS_1]";
 /// Longest finding a read-only role is asked for, in words.
 pub const FINDING_MAX_WORDS: u32 = 120;
 const MAP_MAX_CHARS: usize = 12_000;
+/// Longest diff a fork handoff shows; the fork reads the rest with git_diff.
+const HANDOFF_DIFF_MAX_CHARS: usize = 12_000;
 
 /// The system prompt of an attempt.
 pub fn system_prompt(spec: &AttemptSpec, repo_map: &str) -> String {
@@ -222,6 +225,7 @@ pub fn user_message(spec: &AttemptSpec) -> String {
         .as_deref()
         .filter(|c| !c.trim().is_empty())
     {
+        _ if spec.retry_fork => fork_handoff(spec, &task),
         Some(ctx) if spec.retry_in_place => format!(
             "PREVIOUS ATTEMPT ({}) WAS REJECTED BY SETTLEMENT:\n{}\n\nYour previous changes are still in the worktree, uncommitted (see git_diff). Keep what is right and fix the cause above; do not start over.\n\nORIGINAL TASK:\n{}",
             spec.attempt.saturating_sub(1),
@@ -236,6 +240,81 @@ pub fn user_message(spec: &AttemptSpec) -> String {
         ),
         None => task,
     }
+}
+
+/// A fork's first message: the previous attempt ran out of turns; its work (if any) is in
+/// the worktree, shown as a diff; finish it rather than redo it.
+fn fork_handoff(spec: &AttemptSpec, task: &str) -> String {
+    let previous = spec.attempt.saturating_sub(1);
+    if !spec.retry_in_place {
+        return format!(
+            "HANDOFF: attempt {previous} ran out of its iteration budget before calling done. \
+             You take over the task with a clean context and a new budget. This worktree starts \
+             clean: none of that attempt's work is in it. Spend few turns orienting: edit early, \
+             verify with check_syntax and run_tests, then call done(summary).\n\n\
+             ORIGINAL TASK:\n{task}"
+        );
+    }
+    format!(
+        "HANDOFF: attempt {previous} ran out of its iteration budget before calling done. You \
+         take over its unfinished work with a clean context and a new budget.\n\n\
+         Its changes are already in this worktree, uncommitted:\n```diff\n{}\n```\n\n\
+         Do not start from scratch. Inspect the work with git_diff (read_file where the diff is \
+         not enough), finish what is missing, verify it (check_syntax on the files you touched, \
+         run_tests on the in-scope targets), then call done(summary) saying what was already \
+         there, what you added and how you verified it.\n\nORIGINAL TASK:\n{task}",
+        worktree_diff(&spec.worktree).trim_end()
+    )
+}
+
+/// The worktree's uncommitted changes against HEAD as one diff, new (untracked) files
+/// included — `git diff HEAD` alone leaves them out, and a half-written new file is the
+/// usual state of an exhausted attempt. Capped at [`HANDOFF_DIFF_MAX_CHARS`].
+pub fn worktree_diff(worktree: &Path) -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(worktree)
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let Some(mut out) = git(&["diff", "HEAD", "--no-color"]) else {
+        return "(no diff available; inspect with git_diff)".into();
+    };
+    let untracked = git(&["ls-files", "--others", "--exclude-standard", "-z"]).unwrap_or_default();
+    for path in untracked.split('\0').filter(|p| !p.is_empty()) {
+        if out.len() > HANDOFF_DIFF_MAX_CHARS {
+            break;
+        }
+        let _ = writeln!(
+            out,
+            "diff --git a/{path} b/{path}\nnew file\n--- /dev/null\n+++ b/{path}"
+        );
+        match std::fs::read(worktree.join(path)) {
+            Ok(bytes) if !bytes.contains(&0) => {
+                for line in String::from_utf8_lossy(&bytes).lines() {
+                    let _ = writeln!(out, "+{line}");
+                }
+            }
+            Ok(_) => out.push_str("(binary file)\n"),
+            Err(e) => {
+                let _ = writeln!(out, "(unreadable: {e})");
+            }
+        }
+    }
+    if out.trim().is_empty() {
+        return "(no changes)".into();
+    }
+    if out.chars().count() > HANDOFF_DIFF_MAX_CHARS {
+        let mut cut: String = out.chars().take(HANDOFF_DIFF_MAX_CHARS).collect();
+        cut.push_str("\n... [diff truncated; see git_diff for the rest]");
+        return cut;
+    }
+    out
 }
 
 /// A reviewer's task: every dependency's landed diff, the plan's own guidance (the task

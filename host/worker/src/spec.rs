@@ -200,6 +200,10 @@ pub struct AttemptSpec {
     /// than redo the task.
     #[serde(default)]
     pub retry_in_place: bool,
+    /// The previous attempt ran out of iterations and this attempt is its fork: hand over
+    /// its unfinished work (in the worktree when `retry_in_place`).
+    #[serde(default)]
+    pub retry_fork: bool,
     /// Write this attempt's LLM exchanges here (`dgov run --record`).
     pub record_to: Option<PathBuf>,
     /// Per-request timeout in seconds.

@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio::io::AsyncBufReadExt as _;
 
 use crate::WorkerError;
-use crate::entry::{EXIT_DONE, EXIT_FATAL};
+use crate::entry::{EXIT_DONE, EXIT_EXHAUSTED, EXIT_FATAL};
 use crate::protocol::Line;
 use crate::spec::{
     AttemptSpec, Claims, PathPolicySpec, PolicySpec, Role, ToolchainSpec, resolve_provider,
@@ -145,6 +145,7 @@ impl SubprocessWorker {
                     charter: charter.clone(),
                     retry_context: None,
                     retry_in_place: false,
+                    retry_fork: false,
                     record_to: None,
                     request_timeout_s: 600,
                     shell_timeout_ms: crate::spec::SHELL_TIMEOUT_MS,
@@ -181,6 +182,7 @@ impl SubprocessWorker {
         if let Some(retry) = &attempt.retry {
             spec.retry_context = Some(retry_context(retry));
             spec.retry_in_place = retry.in_place;
+            spec.retry_fork = retry.fork;
         } else if attempt.attempt > 1 {
             // A retry this runner did not announce (a `dgov retry` decision, a new run
             // window): the last error the store knows.
@@ -440,6 +442,10 @@ impl Worker for SubprocessWorker {
                 (Some(c), Some(summary)) if c == i32::from(EXIT_DONE) => {
                     WorkerReport::Done { summary }
                 }
+                (Some(c), _) if c == i32::from(EXIT_EXHAUSTED) => WorkerReport::Exhausted {
+                    error: last_error
+                        .unwrap_or_else(|| "Exceeded max iterations (no details)".into()),
+                },
                 (Some(c), _) => fail(
                     last_error.unwrap_or_else(|| {
                         format!(

@@ -299,7 +299,7 @@ async fn the_last_two_turns_of_a_large_budget_force_done() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn budget_exhaustion_fails_retryably_with_the_diff_summary() {
+async fn budget_exhaustion_forks_once_then_fails_retryably_with_the_diff_summary() {
     let mut s = HashMap::new();
     let mut steps = vec![call(
         "write_file",
@@ -326,9 +326,23 @@ async fn budget_exhaustion_fails_retryably_with_the_diff_summary() {
         err.contains("src/alpha.txt"),
         "the summary names the changed file: {err}"
     );
-    assert_eq!(
-        server.stats.lock().unwrap().requests,
-        9,
-        "3 turns x 3 attempts (retryable)"
+    // 3 turns x 4 attempts: the first exhaustion forks (outside the budget of two retries);
+    // the fork runs out too, and the two retries start over and run out as well.
+    let seen = server.stats.lock().unwrap().seen.clone();
+    assert_eq!(seen.len(), 12);
+    let firsts: Vec<&str> = seen
+        .iter()
+        .filter(|s| !s.user.is_empty())
+        .map(|s| s.user.as_str())
+        .collect();
+    assert!(
+        firsts[3].starts_with("HANDOFF: attempt 1 ran out"),
+        "{}",
+        firsts[3]
+    );
+    assert!(
+        firsts[6].starts_with("PREVIOUS ATTEMPT (2) FAILED"),
+        "{}",
+        firsts[6]
     );
 }

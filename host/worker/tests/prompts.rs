@@ -179,3 +179,74 @@ fn an_in_place_retry_is_told_its_work_is_still_there_and_a_fresh_one_to_redo_it(
     assert!(m.contains("starts from the target branch again"), "{m}");
     assert_eq!(user_message(&spec(None, false)), "Add the endpoint.");
 }
+
+#[test]
+fn a_fork_is_handed_the_unfinished_work_as_a_diff_and_the_original_task() {
+    // An exhausted attempt's state, carried: one tracked file edited, one new file written.
+    let dir = support::toolbox::repo_with(&[("src/api.rs", "fn old() {}\n")]);
+    support::toolbox::write_files(
+        dir.path(),
+        &[
+            ("src/api.rs", "fn old() {}\nfn endpoint() {}\n"),
+            ("src/new.rs", "pub fn half_done() {\n"),
+        ],
+    );
+    let mut s = spec(
+        Some("Exceeded max iterations (5). Worktree diff summary at exhaustion:\n...".into()),
+        true,
+    );
+    s.worktree = dir.path().to_path_buf();
+    s.retry_fork = true;
+    let m = user_message(&s);
+    assert!(
+        m.starts_with("HANDOFF: attempt 1 ran out of its iteration budget"),
+        "{m}"
+    );
+    assert!(
+        m.contains("already in this worktree, uncommitted")
+            && m.contains("Do not start from scratch"),
+        "{m}"
+    );
+    assert!(
+        m.contains("git_diff") && m.contains("check_syntax") && m.contains("run_tests"),
+        "{m}"
+    );
+    // The diff so far: the edit of the tracked file and the whole new file.
+    assert!(
+        m.contains("```diff\n") && m.contains("+fn endpoint() {}"),
+        "{m}"
+    );
+    assert!(
+        m.contains("+++ b/src/new.rs") && m.contains("+pub fn half_done() {"),
+        "{m}"
+    );
+    assert!(m.ends_with("ORIGINAL TASK:\nAdd the endpoint."), "{m}");
+    // Not the settlement retry's wording.
+    assert!(!m.contains("REJECTED BY SETTLEMENT"), "{m}");
+
+    // Nothing was carried (the attempt changed nothing): the fork is told it starts clean.
+    s.retry_in_place = false;
+    let m = user_message(&s);
+    assert!(
+        m.contains("ran out of its iteration budget") && m.contains("starts clean"),
+        "{m}"
+    );
+    assert!(!m.contains("```diff"), "{m}");
+    assert!(m.ends_with("ORIGINAL TASK:\nAdd the endpoint."), "{m}");
+}
+
+#[test]
+fn a_long_handoff_diff_is_capped_and_points_at_git_diff() {
+    let dir = support::toolbox::repo_with(&[("README", "x\n")]);
+    let big = "let x = 1;\n".repeat(5_000);
+    support::toolbox::write_files(dir.path(), &[("src/big.rs", big.as_str())]);
+    let d = dgov_worker::prompt::worktree_diff(dir.path());
+    assert!(d.chars().count() < 12_200, "{}", d.len());
+    assert!(d.ends_with("see git_diff for the rest]"), "{d}");
+    // A clean worktree has nothing to show.
+    let clean = support::toolbox::repo_with(&[("README", "x\n")]);
+    assert_eq!(
+        dgov_worker::prompt::worktree_diff(clean.path()),
+        "(no changes)"
+    );
+}

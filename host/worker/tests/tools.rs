@@ -579,3 +579,42 @@ async fn a_read_only_role_calling_a_writing_tool_is_refused_as_policy_blocked() 
             .contains("a.txt")
     );
 }
+
+#[tokio::test]
+async fn running_out_of_turns_is_the_exhausted_outcome_with_the_diff_summary() {
+    let f = fixture(PolicySpec::default()).await;
+    let tapes = tempfile::tempdir().unwrap();
+    let tape = json!({"task": "t", "attempts": {"1": [
+        completion(1, "write_file", json!({"path": "src/half.txt", "content": "half\n"})),
+        completion(2, "list_dir", json!({})),
+    ]}});
+    std::fs::write(tapes.path().join("t.json"), tape.to_string()).unwrap();
+    let mut s = spec(f.dir.path(), PolicySpec::default());
+    s.attempt = 1;
+    s.iteration_budget = 2;
+    s.warn_at = 2;
+    s.claims.create = vec!["src/half.txt".into()];
+    s.provider = ProviderSpec {
+        name: "replay".into(),
+        base_url: format!("replay:{}", tapes.path().display()),
+        api_key_env: String::new(),
+    };
+    let mut chat = dgov_worker::entry::chat_for(&s).unwrap();
+    let mut tb = f.tools;
+    let mut lines = Vec::new();
+    let (outcome, _) =
+        dgov_worker::agent::run(&s, "sys".into(), &mut chat, &mut tb, &mut |l| lines.push(l)).await;
+    let dgov_worker::agent::Outcome::Exhausted { error } = outcome else {
+        panic!("expected exhaustion, got {outcome:?}");
+    };
+    assert!(error.starts_with("Exceeded max iterations (2)"), "{error}");
+    assert!(
+        error.contains("half.txt"),
+        "the summary names the new file: {error}"
+    );
+    // The work stays in the worktree for a fork.
+    assert_eq!(
+        std::fs::read_to_string(f.dir.path().join("src/half.txt")).unwrap(),
+        "half\n"
+    );
+}

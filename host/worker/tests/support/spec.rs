@@ -39,6 +39,7 @@ pub fn attempt_spec(worktree: &Path) -> AttemptSpec {
         charter: None,
         retry_context: None,
         retry_in_place: false,
+        retry_fork: false,
         record_to: None,
         request_timeout_s: 5,
         shell_timeout_ms: 60_000,
