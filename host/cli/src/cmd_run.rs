@@ -24,7 +24,8 @@ use crate::exit::{self, with_code};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum WorkerKind {
     /// In-process fake: appends the task id to each claimed file. `fake: fail [N]`,
-    /// `fake: fatal`, `fake: hang` or `fake: noop` in a prompt changes what it does.
+    /// `fake: fatal`, `fake: hang`, `fake: noop` or `fake: exhaust` in a prompt changes what
+    /// it does.
     Fake,
     /// Runs the task's prompt as `sh -c` in the worktree, in its own process group.
     Command,

@@ -158,12 +158,18 @@ fn render(e: &StoredEvent, json: bool) {
             format!(
                 "attempt {}{}: {}",
                 n("next_attempt"),
-                if d.get("in_place").and_then(|v| v.as_bool()) == Some(true) {
-                    " (in place)"
+                if d.get("fork").is_some_and(|v| v.is_u64()) {
+                    format!(
+                        " (fork {}/{} after iteration exhaustion)",
+                        n("fork"),
+                        n("max_forks")
+                    )
+                } else if d.get("in_place").and_then(|v| v.as_bool()) == Some(true) {
+                    " (in place)".to_string()
                 } else {
-                    ""
+                    String::new()
                 },
-                s("reason")
+                s("reason").lines().next().unwrap_or("")
             ),
         ),
         "stale" => ("↻ stale", s("reason")),
