@@ -8,7 +8,8 @@ use serde_json::json;
 use crate::RunError;
 use crate::deploy::{DeployRecord, append_deployed};
 use crate::fault;
-use crate::runner::{ProgressEvent, Runner};
+use crate::progress::ProgressEvent;
+use crate::runner::Runner;
 
 impl Runner {
     pub(crate) fn merge(&mut self, task: &str, attempt: u32) -> Result<(), RunError> {

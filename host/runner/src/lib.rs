@@ -34,6 +34,7 @@ pub mod deploy;
 pub mod fault;
 mod land;
 mod plan;
+mod progress;
 mod reconcile;
 mod retry;
 mod runner;
@@ -42,9 +43,10 @@ mod settle;
 mod worker;
 
 pub use plan::{RunPlan, RunTask};
+pub use progress::{Progress, ProgressEvent, Silent};
 pub use reconcile::repair_interrupted_merges;
 pub use retry::{RetryContext, attempt_file, evidence_path};
-pub use runner::{Progress, ProgressEvent, RunConfig, RunDeps, RunReport, RunStatus, Silent, run};
+pub use runner::{RunConfig, RunDeps, RunReport, RunStatus, run};
 pub use settle::{AcceptAll, SettleCtx, Settlement};
 pub use worker::{
     Attempt, BoxFuture, CommandWorker, FakeBehaviour, FakeWorker, Worker, WorkerReport,

@@ -18,7 +18,8 @@ use dgov_git::Oid;
 use serde_json::json;
 
 use crate::RunError;
-use crate::runner::{ProgressEvent, Runner, first_line};
+use crate::progress::ProgressEvent;
+use crate::runner::{Runner, first_line};
 
 /// What a retry attempt is told about the attempt it replaces.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 use crate::deploy::read_deployed;
 use crate::fault;
 use crate::plan::{RunPlan, RunTask};
+use crate::progress::{Progress, ProgressEvent};
 use crate::retry::{PendingRetry, attempt_file};
 use crate::settle::{SettleCtx, Settlement};
 use crate::worker::{Attempt, Worker, WorkerReport};
@@ -76,33 +77,6 @@ pub struct RunReport {
     pub anomalies: usize,
     pub archived_to: Option<PathBuf>,
     pub duration_s: f64,
-}
-
-/// Progress notifications for the CLI.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ProgressEvent {
-    Task {
-        task: String,
-        state: TaskState,
-        attempt: u32,
-        detail: Option<String>,
-    },
-    Merged {
-        task: String,
-        sha: String,
-    },
-    Notice(String),
-}
-
-pub trait Progress: Send + Sync {
-    fn event(&self, event: ProgressEvent);
-}
-
-/// Ignores progress.
-pub struct Silent;
-
-impl Progress for Silent {
-    fn event(&self, _: ProgressEvent) {}
 }
 
 /// The pluggable parts of a run.
