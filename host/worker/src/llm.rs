@@ -65,6 +65,10 @@ impl Chat {
         let (raw, parsed) = match &mut self.backend {
             Backend::Replay(c) => {
                 self.tries += 1;
+                c.check_request(request).map_err(|m| LlmError {
+                    message: m,
+                    retryable: false,
+                })?;
                 let raw = c.next_response().map_err(|m| LlmError {
                     message: m,
                     retryable: false,
