@@ -2,8 +2,11 @@
 //! whether a fork continues the unfinished work (and lands it without a retry), and `dgov
 //! watch` shows the fork as such.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use support::{git, text};
 
 fn dgov(root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dgov"))
@@ -15,23 +18,6 @@ fn dgov(root: &Path, args: &[&str]) -> Output {
         .env("DGOV_SENTRUX", "off")
         .output()
         .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn git(root: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "git {args:?}: {}", text(&o));
 }
 
 /// A committed repo at `<tmp>/proj` with plan `demo` of one task whose fake worker runs out

@@ -1,8 +1,11 @@
 //! The plan commands through the built `dgov` binary: exit codes, text and `--json` output,
 //! fail-closed compile, status/list/archive, and `--help` on every command.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
+use support::{json, text};
 
 fn dgov(repo: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dgov"))
@@ -12,18 +15,6 @@ fn dgov(repo: &Path, args: &[&str]) -> Output {
         .current_dir(repo)
         .output()
         .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(o)))
 }
 
 fn repo() -> tempfile::TempDir {

@@ -1,8 +1,11 @@
 //! `dgov plugin list | check | new`, run as a user would: the built binary on real
 //! repositories, real components.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::json;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -35,11 +38,6 @@ fn built(package: &str) -> PathBuf {
     .run()
     .unwrap()
     .remove(0)
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[test]

@@ -1,9 +1,12 @@
 //! End-to-end tests of `dgov run`, `status`, `watch`, `ledger`, `clean` and `prune` on real
 //! temporary git repositories, including crash recovery at every effect boundary.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
+use support::{git, json, text};
 
 fn dgov(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dgov"));
@@ -20,24 +23,6 @@ fn dgov(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn git(root: &Path, args: &[&str]) -> String {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "git {args:?}: {}", text(&o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 const PLAN_ROOT: &str = "[plan]\nname = \"demo\"\nsections = [\"tasks\"]\n";
@@ -78,10 +63,6 @@ prompt = "Orient\nEdit\nVerify\n"
 files.create = ["c.txt"]
 commit_message = "feat: c"
 "#;
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(o)))
-}
 
 fn head_tree(root: &Path) -> String {
     git(root, &["rev-parse", "HEAD^{tree}"]).trim().to_string()

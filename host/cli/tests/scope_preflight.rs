@@ -1,8 +1,11 @@
 //! `dgov scope status`, `dgov preflight` and `dgov settlement show`, run as a user would: the built binary on real
 //! temporary git repositories (with a compiled plan and a real event store where needed).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use support::{git, json, stdout, text, write};
 
 fn dgov(root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dgov"))
@@ -16,33 +19,6 @@ fn dgov(root: &Path, args: &[&str]) -> Output {
         )
         .output()
         .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", stdout(o), String::from_utf8_lossy(&o.stderr))
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(o)))
-}
-
-fn git(root: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "git {args:?}: {}", text(&o));
-}
-
-fn write(root: &Path, path: &str, content: &str) {
-    let p = root.join(path);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, content).unwrap();
 }
 
 /// A committed repository at `<tmp>/proj` with `src/lib.rs`, a README and `.dgov/` set up

@@ -1,8 +1,11 @@
 //! `dgov sentrux …` and the sentrux side of `dgov run`, through the binary, on real
 //! temporary git repositories.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use support::{git, text};
 
 fn dgov(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dgov"));
@@ -16,23 +19,6 @@ fn dgov(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn git(root: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "git {args:?}: {}", text(&o));
 }
 
 fn repo(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {

@@ -2,8 +2,11 @@
 //! worktrees, tools, settlement and merges), `dgov fix` with a replay provider, and the
 //! hidden `dgov worker` subcommand's error protocol.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
+use support::git;
 
 fn dgov(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_dgov"))
@@ -13,24 +16,6 @@ fn dgov(dir: &Path, args: &[&str]) -> std::process::Output {
         .env_remove("DGOV_SETTLEMENT")
         .output()
         .unwrap()
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@e")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@e")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[test]
@@ -114,10 +99,10 @@ fn fix_runs_a_one_task_plan_with_a_replay_provider_and_archives_it() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(git(d, &["show", "main:hello.txt"]), "HELLO");
+    assert_eq!(git(d, &["show", "main:hello.txt"]), "HELLO\n");
     // The fix lands, then the complete run accepts the sentrux baseline (docs/sentrux.md).
     assert_eq!(
-        git(d, &["log", "-2", "--format=%s", "main"]),
+        git(d, &["log", "-2", "--format=%s", "main"]).trim_end(),
         "Refresh sentrux baseline\nfix: louder"
     );
     assert!(
