@@ -29,7 +29,7 @@
 //! - `parse` (feature `parse`): tree-sitter extraction; `parse/lang.rs` holds per-language
 //!   node kinds, `imports.rs` import statements, `symbols.rs` semantic symbols,
 //!   `tokens.rs` token streams, `outline.rs` the symbols-only path and region re-parse,
-//!   `split.rs` two-thread parsing of large Python files.
+//!   `split.rs` two-thread parsing of large Python and Rust files.
 //!
 //! Imports are reported as written; resolving them to files needs the whole file list and
 //! lives in `dgov-sentrux` (`resolve` module).

@@ -118,6 +118,52 @@ fn large_python_files_parsed_as_two_halves_equal_a_whole_parse() {
     }
 }
 
+/// A Rust file past the two-halves threshold, with `middle` inserted at its middle line.
+fn big_rust(middle: &str) -> String {
+    let f = |i: usize| {
+        format!(
+            "/// Doc for f{i}.\npub fn f{i}(a: u32, b: &[u32]) -> u32 {{\n    let mut t = a;\n    for x in b {{\n        t += x;\n    }}\n    t + {i}\n}}\n\n"
+        )
+    };
+    let head: String = (0..150).map(f).collect();
+    let tail: String = (150..300).map(f).collect();
+    format!("use std::fmt;\n\n{head}{middle}{tail}")
+}
+
+#[test]
+fn large_rust_files_parsed_as_two_halves_equal_a_whole_parse() {
+    let seams = [
+        "",
+        "impl fmt::Display for K {\n    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {\n        write!(f, \"k\")\n    }\n}\n\n",
+        "#[derive(Debug)]\nstruct S;\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {}\n}\n\n",
+        "const S: &str = r#\"\n}\n\nfn not_a_function() {}\n\n\"#;\n\n",
+        "/* a block comment\n}\n\nfn inside_a_comment() {}\n*/\n\n",
+        "macro_rules! m {\n    () => {};\n}\n\nuse std::io;\n\n",
+        "fn unclosed() {\n    let x = 1;\n\nfn inner() {}\n}\n\n",
+        "fn broken( {\n}\n\n",
+        "// a comment right before the split\n\npub(crate) fn after_comment() {}\n\n",
+        "trait T {\n    fn m(&self);\n}\n\nunsafe impl Send for K {}\n\n",
+    ];
+    for seam in seams {
+        // Seams around the middle, whichever line the split lands on.
+        for shift in [0, 1, 2] {
+            let text = big_rust(&format!("{}{seam}", "\n".repeat(shift)));
+            let text = text.replacen("fn f149", &format!("fn f149_{shift}"), 1);
+            assert!(text.len() > 16 * 1024);
+            assert_eq!(
+                parse_symbols("big.rs", text.as_bytes()).unwrap(),
+                symbols_of_full("big.rs", text.as_bytes()),
+                "seam:\n{seam}"
+            );
+            // And the region re-parse of an edit on either side agrees too.
+            let edited = text
+                .replacen("t + 3", "t + 33", 1)
+                .replacen("t + 297", "t * 297", 1);
+            assert_edit_matches("big.rs", &text, &edited);
+        }
+    }
+}
+
 #[test]
 fn edited_versions_equal_fresh_parses() {
     let py = include_str!("fixtures/sample.py");

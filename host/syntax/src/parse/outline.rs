@@ -53,9 +53,9 @@ impl SymbolsDoc {
     /// Parses `bytes` as the language of `path` (see [`parse_symbols`]).
     pub fn parse(path: &str, bytes: &[u8]) -> Result<SymbolsDoc, ParseError> {
         let language = language_of(path)?;
-        if language == Language::Python
+        if split::splits(language)
             && bytes.len() >= split::SPLIT_BYTES
-            && let Some((symbols, items)) = split::parse_halves(path, bytes)?
+            && let Some((symbols, items)) = split::parse_halves(language, path, bytes)?
         {
             return Ok(SymbolsDoc {
                 facts: FileFacts {

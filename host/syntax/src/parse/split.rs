@@ -1,14 +1,20 @@
-//! Parsing a large Python file as two halves on two threads (symbols-only path).
+//! Parsing a large Python or Rust file as two halves on two threads (symbols-only path).
 //!
-//! tree-sitter parses one file on one thread, and for Python that parse is most of the
-//! semantic gate's cost. Python top-level statements end at a newline outside brackets,
-//! strings and indented blocks, so a file splits cleanly before a column-0 `def`, `class`
-//! or decorator that follows a blank line: anything spanning such a point (an open bracket
-//! or string, a block continued by `else:`/`except:`, a decorator without its definition,
-//! a backslash continuation) leaves a syntax error in one half. The split is accepted only
-//! when both halves parse without errors and a parse of the seam (the last item before the
-//! split and the first after it, together) gives both items back with their extents, the
-//! same margin check as the region re-parse. Anything else parses the file whole.
+//! tree-sitter parses one file on one thread, and that parse is most of the semantic gate's
+//! cost. A file splits cleanly between two top-level items:
+//!
+//! - Python: before a column-0 `def`, `class` or decorator that follows a blank line (a
+//!   top-level statement ends at a newline outside brackets, strings and indented blocks);
+//! - Rust: before a column-0 item (`fn`, `pub …`, `impl`, `struct`, an attribute, a doc
+//!   comment, …) that follows a blank line, when the last line before it is a column-0 `}`
+//!   or ends with `;` (the previous item is closed).
+//!
+//! Anything spanning such a point (an open bracket or string, a Python block continued by
+//! `else:`/`except:`, a decorator without its definition, a backslash continuation, a Rust
+//! raw string or block comment) leaves a syntax error in one half. The split is accepted
+//! only when both halves parse without errors and a parse of the seam (the last item before
+//! the split and the first after it, together) gives both items back with their extents,
+//! the same margin check as the region re-parse. Anything else parses the file whole.
 
 use tree_sitter::Node;
 
@@ -24,19 +30,33 @@ pub(super) type Outline = (Vec<SymbolFacts>, Vec<(usize, usize, usize)>);
 /// A half's [`Outline`], offsets relative to the half; `None` when it had syntax errors.
 type Half = Option<Outline>;
 
+/// Whether files of `language` are split (see the module doc).
+pub(super) fn splits(language: Language) -> bool {
+    matches!(language, Language::Python | Language::Rust)
+}
+
 /// Symbols and items (absolute byte ranges) of `bytes`, parsed as two halves, or `None`
 /// when no safe split point exists or the split cannot be shown to equal a whole parse.
-pub(super) fn parse_halves(path: &str, bytes: &[u8]) -> Result<Option<Outline>, ParseError> {
-    let Some(at) = split_point(bytes) else {
+pub(super) fn parse_halves(
+    language: Language,
+    path: &str,
+    bytes: &[u8],
+) -> Result<Option<Outline>, ParseError> {
+    let point = match language {
+        Language::Python => split_point(bytes, python_boundary),
+        Language::Rust => split_point(bytes, rust_boundary),
+        _ => None,
+    };
+    let Some(at) = point else {
         return Ok(None);
     };
     let half = |part: &[u8]| -> Result<Half, ParseError> {
-        let tree = parse_tree(Language::Python, path, part, None)?;
+        let tree = parse_tree(language, path, part, None)?;
         let root = tree.root_node();
         if root.has_error() {
             return Ok(None);
         }
-        let (syms, items) = symbols::extract_outlined(Language::Python, root, part);
+        let (syms, items) = symbols::extract_outlined(language, root, part);
         let items = items
             .iter()
             .map(|&(n, k)| (n.start_byte(), n.end_byte(), k))
@@ -64,7 +84,7 @@ pub(super) fn parse_halves(path: &str, bytes: &[u8]) -> Result<Option<Outline>, 
         return Ok(None);
     }
     let seam = &bytes[last_start..at + next_end];
-    let tree = parse_tree(Language::Python, path, seam, None)?;
+    let tree = parse_tree(language, path, seam, None)?;
     let root = tree.root_node();
     let mut cursor = root.walk();
     let got: Vec<Node<'_>> = root.named_children(&mut cursor).collect();
@@ -92,27 +112,66 @@ pub(super) fn parse_halves(path: &str, bytes: &[u8]) -> Result<Option<Outline>, 
     Ok(Some((syms, items)))
 }
 
-/// A byte offset near the middle where a top-level `def`, `class`, `async def` or
-/// decorator starts at column 0 after a blank line, and the last non-blank line before it
-/// is not a comment (where comments before a dedent belong is decided by what follows).
-fn split_point(bytes: &[u8]) -> Option<usize> {
-    let starts = |p: usize| {
-        let rest = &bytes[p..];
-        [&b"def "[..], b"class ", b"async def ", b"@"]
-            .iter()
-            .any(|k| rest.starts_with(k))
-    };
+/// Whether a Python top-level item may start at `p` (after a blank line): a column-0
+/// `def`, `class`, `async def` or decorator, and the last non-blank line before it is not a
+/// comment (where comments before a dedent belong is decided by what follows) or a
+/// backslash continuation.
+fn python_boundary(bytes: &[u8], p: usize) -> bool {
+    let rest = &bytes[p..];
+    let starts = [&b"def "[..], b"class ", b"async def ", b"@"]
+        .iter()
+        .any(|k| rest.starts_with(k));
+    let line = last_line(bytes, p).trim_ascii_start();
+    starts && !line.is_empty() && !line.starts_with(b"#") && !line.ends_with(b"\\")
+}
+
+/// Whether a Rust top-level item may start at `p` (after a blank line): the line starts at
+/// column 0 with an item, attribute or doc comment, and the last non-blank line before it
+/// is a column-0 `}` or ends with `;` — the previous item is closed.
+fn rust_boundary(bytes: &[u8], p: usize) -> bool {
+    let rest = &bytes[p..];
+    let starts = [
+        &b"fn "[..],
+        b"pub ",
+        b"pub(",
+        b"impl",
+        b"struct ",
+        b"enum ",
+        b"union ",
+        b"trait ",
+        b"mod ",
+        b"type ",
+        b"const ",
+        b"static ",
+        b"use ",
+        b"async ",
+        b"unsafe ",
+        b"extern ",
+        b"macro_rules!",
+        b"#[",
+        b"/// ",
+    ]
+    .iter()
+    .any(|k| rest.starts_with(k));
+    let line = last_line(bytes, p);
+    let closed = line == b"}" || (line.ends_with(b";") && !line.starts_with(b" "));
+    starts && closed && !line.starts_with(b"\t")
+}
+
+/// The last non-blank line before `p`, without its line ending or trailing blanks.
+fn last_line(bytes: &[u8], p: usize) -> &[u8] {
+    let before = bytes[..p].trim_ascii_end();
+    before.rsplit(|&b| b == b'\n').next().unwrap_or_default()
+}
+
+/// A byte offset near the middle, after a blank line (`\n\n`), where `boundary` says a
+/// top-level item may start.
+fn split_point(bytes: &[u8], boundary: fn(&[u8], usize) -> bool) -> Option<usize> {
     let ok = |p: usize| {
-        if p < 2 || &bytes[p - 2..p] != b"\n\n" || !starts(p) {
-            return false;
-        }
-        let before = bytes[..p].trim_ascii_end();
-        let line = before
-            .rsplit(|&b| b == b'\n')
-            .next()
-            .unwrap_or_default()
-            .trim_ascii_start();
-        !before.is_empty() && !line.starts_with(b"#") && !line.ends_with(b"\\")
+        p >= 2
+            && &bytes[p - 2..p] == b"\n\n"
+            && !bytes[..p].trim_ascii_end().is_empty()
+            && boundary(bytes, p)
     };
     let mid = bytes.len() / 2;
     // Search outwards from the middle, within the middle half of the file.
@@ -122,4 +181,40 @@ fn split_point(bytes: &[u8]) -> Option<usize> {
             .into_iter()
             .find(|&p| p < bytes.len() && ok(p))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(n: usize, item: &dyn Fn(usize) -> String) -> String {
+        (0..n).map(item).collect()
+    }
+
+    #[test]
+    fn a_large_rust_file_splits_between_items_and_not_inside_one() {
+        let rs = items(400, &|i| {
+            format!("/// Doc {i}.\n#[inline]\npub fn f{i}(a: u32) -> u32 {{\n    a + {i}\n}}\n\n")
+        });
+        let at = split_point(rs.as_bytes(), rust_boundary).expect("a split point");
+        assert!(rs[at..].starts_with("/// Doc "), "{}", &rs[at..at + 20]);
+        let (symbols, _) = parse_halves(Language::Rust, "a.rs", rs.as_bytes())
+            .unwrap()
+            .expect("parsed as two halves");
+        assert_eq!(symbols.len(), 400);
+        // An item left open before every blank line: no boundary is closed, no split.
+        let open = items(400, &|i| format!("fn f{i}() {{\n    let x = {i};\n\n"));
+        assert_eq!(split_point(open.as_bytes(), rust_boundary), None);
+    }
+
+    #[test]
+    fn a_large_python_file_splits_before_a_top_level_definition() {
+        let py = items(400, &|i| format!("def f{i}(a):\n    return a + {i}\n\n"));
+        let at = split_point(py.as_bytes(), python_boundary).expect("a split point");
+        assert!(py[at..].starts_with("def f"));
+        let (symbols, _) = parse_halves(Language::Python, "a.py", py.as_bytes())
+            .unwrap()
+            .expect("parsed as two halves");
+        assert_eq!(symbols.len(), 400);
+    }
 }
