@@ -261,3 +261,28 @@ proptest! {
         );
     }
 }
+
+proptest! {
+    // As for Python: random line edits around a large Rust file's split points.
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn large_rust_files_equal_a_whole_parse_under_line_edits(
+        at in 0usize..2900, drop in 0usize..6, copy_from in 0usize..2900, copy in 0usize..8
+    ) {
+        let before = big_rust(include_str!("fixtures/sample.rs"));
+        let lines: Vec<&str> = before.split_inclusive('\n').collect();
+        let at = at.min(lines.len());
+        let end = (at + drop).min(lines.len());
+        let from = copy_from.min(lines.len());
+        let to = (from + copy).min(lines.len());
+        let mut out: Vec<&str> = lines[..at].to_vec();
+        out.extend_from_slice(&lines[from..to]);
+        out.extend_from_slice(&lines[end..]);
+        let after = out.concat();
+        prop_assert_eq!(
+            parse_symbols("big.rs", after.as_bytes()).unwrap(),
+            symbols_of_full("big.rs", after.as_bytes())
+        );
+    }
+}
