@@ -149,6 +149,9 @@ pub struct ToolBox {
     pub specs: Vec<dgov_plugin_host::bindings::ToolSpec>,
     ctx: Value,
     worktree: std::path::PathBuf,
+    /// Every path this attempt wrote through its tools so far (their recorded activity), so
+    /// `scope_status` can warn about what settlement's transient-scope check will see.
+    written: BTreeSet<String>,
 }
 
 impl ToolBox {
@@ -195,6 +198,7 @@ impl ToolBox {
                 "path_policy": spec.path_policy,
             }),
             worktree: spec.worktree.clone(),
+            written: BTreeSet::new(),
         })
     }
 
@@ -222,7 +226,11 @@ impl ToolBox {
         if let Some(obj) = args.as_object_mut() {
             obj.remove("_dgov");
             if CONTEXT_TOOLS.contains(&name) {
-                obj.insert("_dgov".into(), self.ctx.clone());
+                let mut ctx = self.ctx.clone();
+                if name == "scope_status" {
+                    ctx["transient_writes"] = json!(self.written);
+                }
+                obj.insert("_dgov".into(), ctx);
             }
         }
         // Commands can write any file: what they newly dirty is recorded as activity, so
@@ -269,6 +277,12 @@ impl ToolBox {
                     .push(json!({"kind": name, "path": p, "mode": mode}));
             }
         }
+        self.written.extend(
+            out.activity
+                .iter()
+                .filter_map(|a| a["path"].as_str())
+                .map(str::to_string),
+        );
         out
     }
 }

@@ -361,6 +361,33 @@ async fn scope_status_compares_claims_with_the_worktree() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scope_status_warns_about_unclaimed_files_written_through_tools_even_after_a_revert() {
+    let mut f = worker().await;
+    // Written through a tool, then put back: the worktree is clean again, but settlement's
+    // transient-scope check will see the write, so scope_status says so now.
+    f.ok(
+        "edit_file",
+        json!({"path": "notes.txt", "old_text": "plain text", "new_text": "scratch"}),
+    )
+    .await;
+    f.ok("revert_file", json!({"path": "notes.txt"})).await;
+    assert_eq!(f.read("notes.txt"), "plain text\n");
+    f.ok(
+        "edit_file",
+        json!({"path": "src/lib.rs", "old_text": "a + b", "new_text": "b + a"}),
+    )
+    .await;
+    let r = f.ok("scope_status", json!({})).await;
+    assert!(r.starts_with("scope_status: fail\n"), "{r}");
+    assert!(r.contains("\nmodified_files: src/lib.rs\n"), "{r}");
+    assert!(r.contains("\ntransient_unclaimed: notes.txt\n"), "{r}");
+    assert!(
+        r.ends_with("blocking: Wrote unclaimed files earlier in this attempt: notes.txt. Settlement rejects that even after a revert; ask for a wider scope."),
+        "{r}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_researcher_has_the_reading_project_tools_but_not_the_writing_ones() {
     let mut f = fixture(toolchain(), claims(), Role::Researcher).await;
     let names = f.tools.names();

@@ -33,6 +33,9 @@ struct Ctx {
     claims: Option<ClaimSet>,
     /// `[scope]` ignore/allow/deny lists.
     path_policy: PathPolicy,
+    /// Paths this attempt wrote through its tools so far (the host's activity log), which
+    /// settlement's transient-scope check sees even when they were reverted since.
+    transient_writes: Vec<String>,
 }
 
 fn ctx(a: &serde_json::Value) -> Ctx {
@@ -261,7 +264,12 @@ fn scope_status(a: &serde_json::Value) -> Result<String, String> {
         ));
     }
     let modified = scope::porcelain_paths(&String::from_utf8_lossy(&out.stdout));
-    Ok(scope::report(&claims, &c.path_policy, &modified))
+    Ok(scope::report(
+        &claims,
+        &c.path_policy,
+        &modified,
+        &c.transient_writes,
+    ))
 }
 
 #[cfg(test)]

@@ -87,9 +87,17 @@ fn list(items: &[String]) -> String {
 
 /// The scope_status report: claims against the worktree's changed paths, and the first
 /// problem settlement's scope gate would block on, in its order: governor-owned files, the
-/// project's deny list, its allow list, unclaimed files, files claimed for reading only.
-/// Ignored changes need no claim (the path policy still applies to them).
-pub fn report(claims: &ClaimSet, policy: &PathPolicy, modified: &[String]) -> String {
+/// project's deny list, its allow list, unclaimed files, files claimed for reading only,
+/// then paths written through tools earlier in the attempt (`transient`) that are
+/// governor-owned or not claimed for writing — settlement rejects those even when the file
+/// was reverted since (read claims do not soften it). Ignored changes need no claim (the
+/// path policy still applies to them).
+pub fn report(
+    claims: &ClaimSet,
+    policy: &PathPolicy,
+    modified: &[String],
+    transient: &[String],
+) -> String {
     let pick = |f: &dyn Fn(&str) -> bool| -> Vec<String> {
         modified.iter().filter(|p| f(p)).cloned().collect()
     };
@@ -103,6 +111,14 @@ pub fn report(claims: &ClaimSet, policy: &PathPolicy, modified: &[String]) -> St
     });
     let outside = |p: &str| !governor_owned(p) && !is_ignored(p) && !claims.writable_covers(p);
     let unclaimed = pick(&|p| outside(p) && !claims.read_covers(p));
+    let written = |f: &dyn Fn(&str) -> bool| -> Vec<String> {
+        let mut v: Vec<String> = transient.iter().filter(|p| f(p)).cloned().collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let transient_owned = written(&|p| governor_owned(p));
+    let transient_unclaimed = written(&outside);
     let read_only = pick(&|p| outside(p) && claims.read_covers(p));
     let blocking = if !owned.is_empty() {
         format!(
@@ -129,6 +145,16 @@ pub fn report(claims: &ClaimSet, policy: &PathPolicy, modified: &[String]) -> St
             "Edited read-only files: {}. They are claimed for reading only; revert them.",
             list(&read_only)
         )
+    } else if !transient_owned.is_empty() {
+        format!(
+            "Wrote governor-owned files earlier in this attempt: {}. Settlement rejects that even after a revert.",
+            list(&transient_owned)
+        )
+    } else if !transient_unclaimed.is_empty() {
+        format!(
+            "Wrote unclaimed files earlier in this attempt: {}. Settlement rejects that even after a revert; ask for a wider scope.",
+            list(&transient_unclaimed)
+        )
     } else {
         String::new()
     };
@@ -148,6 +174,8 @@ pub fn report(claims: &ClaimSet, policy: &PathPolicy, modified: &[String]) -> St
         ("outside_project_allowlist", &outside_allow),
         ("unclaimed_modified", &unclaimed),
         ("readonly_modified", &read_only),
+        ("transient_governor_owned", &transient_owned),
+        ("transient_unclaimed", &transient_unclaimed),
     ] {
         if !paths.is_empty() {
             out.push(format!("{label}: {}", list(paths)));
@@ -219,6 +247,7 @@ mod tests {
             &claims(&["src/a.rs", "src/b.rs"], &["README.md"]),
             &PathPolicy::default(),
             &["src/a.rs".into()],
+            &[],
         );
         assert_eq!(
             r,
@@ -233,6 +262,7 @@ mod tests {
             &c,
             &PathPolicy::default(),
             &["README.md".into(), "src/x.rs".into()],
+            &[],
         );
         assert!(r.starts_with("scope_status: fail\n"), "{r}");
         assert!(r.contains("\nunclaimed_modified: src/x.rs\n"), "{r}");
@@ -243,7 +273,7 @@ mod tests {
             ),
             "{r}"
         );
-        let r = report(&c, &PathPolicy::default(), &["README.md".into()]);
+        let r = report(&c, &PathPolicy::default(), &["README.md".into()], &[]);
         assert!(r.ends_with("blocking: Edited read-only files: README.md. They are claimed for reading only; revert them."), "{r}");
     }
 
@@ -253,6 +283,7 @@ mod tests {
             &claims(&["src/"], &[]),
             &PathPolicy::default(),
             &[".sentrux/baseline.json".into(), "other.txt".into()],
+            &[],
         );
         assert!(
             r.contains("governor_owned_modified: .sentrux/baseline.json"),
@@ -276,6 +307,7 @@ mod tests {
                 "src/a.py".into(),
                 "uv.lock".into(),
             ],
+            &[],
         );
         assert_eq!(
             r,
@@ -291,7 +323,12 @@ mod tests {
             deny: vec!["*.key".into()],
             ignore: vec!["*.key".into()],
         };
-        let r = report(&c, &policy, &["src/secret.key".into(), "other.txt".into()]);
+        let r = report(
+            &c,
+            &policy,
+            &["src/secret.key".into(), "other.txt".into()],
+            &[],
+        );
         assert!(r.contains("\nproject_denied: src/secret.key\n"), "{r}");
         assert!(
             r.contains("\noutside_project_allowlist: other.txt\n"),
@@ -302,14 +339,14 @@ mod tests {
             r.ends_with("blocking: Touched project-denied files: src/secret.key. Revert them."),
             "{r}"
         );
-        let r = report(&c, &policy, &["other.txt".into()]);
+        let r = report(&c, &policy, &["other.txt".into()], &[]);
         assert!(
             r.ends_with(
                 "blocking: Touched files outside the project allow-list: other.txt. Revert them."
             ),
             "{r}"
         );
-        let r = report(&c, &policy, &["src/deep/a.rs".into()]);
+        let r = report(&c, &policy, &["src/deep/a.rs".into()], &[]);
         assert!(r.starts_with("scope_status: pass\n"), "{r}");
     }
 
@@ -317,5 +354,37 @@ mod tests {
     fn an_empty_claim_set_is_empty() {
         assert!(claims(&[" "], &[]).is_empty());
         assert!(!claims(&[], &["a"]).is_empty());
+    }
+
+    #[test]
+    fn files_written_earlier_and_reverted_still_block_like_settlement() {
+        let c = claims(&["src/a.rs"], &["README.md"]);
+        let policy = PathPolicy {
+            ignore: vec!["*.log".into()],
+            ..PathPolicy::default()
+        };
+        // Nothing is modified now, but the attempt wrote an unclaimed file, an ignored one
+        // and a read-only one through its tools (and reverted them).
+        let transient = [
+            "src/a.rs".to_string(),
+            "build.log".into(),
+            "README.md".into(),
+            "notes.txt".into(),
+        ];
+        let r = report(&c, &policy, &[], &transient);
+        assert!(r.starts_with("scope_status: fail\n"), "{r}");
+        // Read claims do not soften it; ignored paths and claimed ones are fine.
+        assert!(
+            r.contains("\ntransient_unclaimed: README.md, notes.txt\n"),
+            "{r}"
+        );
+        assert!(r.ends_with("blocking: Wrote unclaimed files earlier in this attempt: README.md, notes.txt. Settlement rejects that even after a revert; ask for a wider scope."), "{r}");
+        let r = report(&c, &policy, &[], &[".dgov/state.db".into()]);
+        assert!(
+            r.contains("Wrote governor-owned files earlier in this attempt: .dgov/state.db."),
+            "{r}"
+        );
+        let r = report(&c, &policy, &[], &["src/a.rs".into(), "x.log".into()]);
+        assert!(r.starts_with("scope_status: pass\n"), "{r}");
     }
 }
