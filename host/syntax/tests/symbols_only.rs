@@ -199,6 +199,21 @@ fn edited_versions_equal_fresh_parses() {
     assert_edit_matches("m.js", &js, &js.replace("let x5 = f5\n", "let x5 = f5 +\n"));
 }
 
+/// `before` with `drop` lines removed at line `at` and `copy` lines starting at line
+/// `copy_from` inserted there (indices clamped): a whole-line edit, which keeps files valid
+/// far more often than byte edits.
+fn edit_lines(before: &str, at: usize, drop: usize, copy_from: usize, copy: usize) -> String {
+    let lines: Vec<&str> = before.split_inclusive('\n').collect();
+    let at = at.min(lines.len());
+    let end = (at + drop).min(lines.len());
+    let from = copy_from.min(lines.len());
+    let to = (from + copy).min(lines.len());
+    let mut out: Vec<&str> = lines[..at].to_vec();
+    out.extend_from_slice(&lines[from..to]);
+    out.extend_from_slice(&lines[end..]);
+    out.concat()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
@@ -222,15 +237,7 @@ proptest! {
         // Whole-line edits keep files valid far more often than byte edits, so they
         // exercise the region re-parse rather than its fallback.
         let (path, before) = SAMPLES[which];
-        let lines: Vec<&str> = before.split_inclusive('\n').collect();
-        let at = at.min(lines.len());
-        let end = (at + drop).min(lines.len());
-        let from = copy_from.min(lines.len());
-        let to = (from + copy).min(lines.len());
-        let mut out: Vec<&str> = lines[..at].to_vec();
-        out.extend_from_slice(&lines[from..to]);
-        out.extend_from_slice(&lines[end..]);
-        let after = out.concat();
+        let after = edit_lines(before, at, drop, copy_from, copy);
         let base = SymbolsDoc::parse(path, before.as_bytes()).unwrap();
         let edited = base.edited(path, before.as_bytes(), after.as_bytes()).unwrap();
         prop_assert_eq!(edited, SymbolsDoc::parse(path, after.as_bytes()).unwrap());
@@ -246,15 +253,7 @@ proptest! {
         at in 0usize..2100, drop in 0usize..6, copy_from in 0usize..2100, copy in 0usize..8
     ) {
         let before = big_python(include_str!("fixtures/sample.py"));
-        let lines: Vec<&str> = before.split_inclusive('\n').collect();
-        let at = at.min(lines.len());
-        let end = (at + drop).min(lines.len());
-        let from = copy_from.min(lines.len());
-        let to = (from + copy).min(lines.len());
-        let mut out: Vec<&str> = lines[..at].to_vec();
-        out.extend_from_slice(&lines[from..to]);
-        out.extend_from_slice(&lines[end..]);
-        let after = out.concat();
+        let after = edit_lines(&before, at, drop, copy_from, copy);
         prop_assert_eq!(
             parse_symbols("big.py", after.as_bytes()).unwrap(),
             symbols_of_full("big.py", after.as_bytes())
@@ -271,15 +270,7 @@ proptest! {
         at in 0usize..2900, drop in 0usize..6, copy_from in 0usize..2900, copy in 0usize..8
     ) {
         let before = big_rust(include_str!("fixtures/sample.rs"));
-        let lines: Vec<&str> = before.split_inclusive('\n').collect();
-        let at = at.min(lines.len());
-        let end = (at + drop).min(lines.len());
-        let from = copy_from.min(lines.len());
-        let to = (from + copy).min(lines.len());
-        let mut out: Vec<&str> = lines[..at].to_vec();
-        out.extend_from_slice(&lines[from..to]);
-        out.extend_from_slice(&lines[end..]);
-        let after = out.concat();
+        let after = edit_lines(&before, at, drop, copy_from, copy);
         prop_assert_eq!(
             parse_symbols("big.rs", after.as_bytes()).unwrap(),
             symbols_of_full("big.rs", after.as_bytes())
