@@ -313,12 +313,7 @@ pub async fn run(
 /// `git diff --stat HEAD`, else `git status --short`, else "No changes.", capped.
 pub fn diff_summary(worktree: &std::path::Path) -> String {
     let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .current_dir(worktree)
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .output()
+        crate::git_cmd::git(worktree, args)
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
     let text = match git(&["diff", "--stat", "HEAD"]) {

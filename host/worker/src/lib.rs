@@ -23,6 +23,7 @@ pub mod cassette;
 pub mod demo;
 pub mod entry;
 pub mod fix;
+pub mod git_cmd;
 pub mod llm;
 pub mod prompt;
 pub mod protocol;

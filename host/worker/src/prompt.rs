@@ -271,17 +271,7 @@ fn fork_handoff(spec: &AttemptSpec, task: &str) -> String {
 /// included — `git diff HEAD` alone leaves them out, and a half-written new file is the
 /// usual state of an exhausted attempt. Capped at [`HANDOFF_DIFF_MAX_CHARS`].
 pub fn worktree_diff(worktree: &Path) -> String {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .current_dir(worktree)
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-    };
+    let git = |args: &[&str]| crate::git_cmd::git_stdout(worktree, args);
     let Some(mut out) = git(&["diff", "HEAD", "--no-color"]) else {
         return "(no diff available; inspect with git_diff)".into();
     };

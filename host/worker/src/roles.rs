@@ -123,13 +123,7 @@ pub fn dependency_changes(root: &Path, plan: &str, deps: &[String]) -> Vec<Depen
 }
 
 fn git(root: &Path, args: &[&str]) -> String {
-    match std::process::Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-    {
+    match crate::git_cmd::git(root, args) {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
         Ok(o) => format!(
             "(git {} failed: {})",

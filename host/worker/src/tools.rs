@@ -289,12 +289,10 @@ impl ToolBox {
 
 /// Paths git reports as changed or untracked in `worktree` (rename sources included).
 pub fn dirty_paths(worktree: &std::path::Path) -> BTreeSet<String> {
-    let out = std::process::Command::new("git")
-        .args(["status", "--porcelain", "--untracked-files=all"])
-        .current_dir(worktree)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .output();
+    let out = crate::git_cmd::git(
+        worktree,
+        &["status", "--porcelain", "--untracked-files=all"],
+    );
     let Ok(out) = out else {
         return BTreeSet::new();
     };
