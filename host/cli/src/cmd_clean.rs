@@ -54,6 +54,7 @@ pub fn run_clean(args: CleanArgs, g: &Globals) -> anyhow::Result<u8> {
             "dry_run": args.dry_run,
             "deleted_dirs": deleted,
             "worktrees": report.as_ref().map(|r| r.worktrees.clone()).unwrap_or_default(),
+            "scratch": report.as_ref().map(|r| r.scratch.clone()).unwrap_or_default(),
             "deleted_branches": report.as_ref().map(|r| r.deleted_branches.clone()).unwrap_or_default(),
             "kept_branches": report.as_ref().map(|r| r.kept_branches.clone()).unwrap_or_default(),
         });
@@ -64,17 +65,18 @@ pub fn run_clean(args: CleanArgs, g: &Globals) -> anyhow::Result<u8> {
         println!("{verb}: {d}");
     }
     if let Some(r) = &report {
-        for w in &r.worktrees {
+        for w in r.worktrees.iter().chain(&r.scratch) {
             println!("{verb}: {w}");
         }
         println!(
-            "{} {} orphan worktree(s) and {} merged dgov/* branch(es).",
+            "{} {} orphan worktree(s), {} leftover scratch checkout(s) and {} merged dgov/* branch(es).",
             if args.dry_run {
                 "Would prune"
             } else {
                 "Pruned"
             },
             r.worktrees.len(),
+            r.scratch.len(),
             r.deleted_branches.len()
         );
         for b in &r.kept_branches {

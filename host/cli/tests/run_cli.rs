@@ -439,12 +439,22 @@ fn clean_removes_orphans_and_prune_reports() {
     std::fs::create_dir_all(&stray).unwrap();
     std::fs::write(stray.join(".git"), "gitdir: /nowhere").unwrap();
     std::fs::create_dir_all(root.join(".dgov/out/demo")).unwrap();
+    // A baseline checkout a killed `dgov preflight` left in the scratch directory.
+    let scratch = tmp.path().join(".dgov-scratch-proj/dgov-baseline-k1ll3d");
+    std::fs::create_dir_all(&scratch).unwrap();
+    std::fs::write(scratch.join("a.txt"), "old\n").unwrap();
     let dry = dgov(&root, &["clean", "--dry-run"], &[]);
     assert!(text(&dry).contains("Would delete"), "{}", text(&dry));
-    assert!(stray.exists());
+    assert!(
+        text(&dry).contains("1 orphan worktree(s), 1 leftover scratch checkout(s)"),
+        "{}",
+        text(&dry)
+    );
+    assert!(stray.exists() && scratch.exists());
     let out = dgov(&root, &["clean"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(!stray.exists());
+    assert!(!scratch.exists());
     assert!(!root.join(".dgov/out/demo").exists());
     assert!(text(&dgov(&root, &["prune"], &[])).contains("Nothing to prune."));
 }

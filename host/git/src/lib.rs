@@ -36,7 +36,8 @@ pub use git2::Oid;
 pub use merge::MergeOutcome;
 pub use repo::{Repo, is_generated_path};
 pub use worktree::{
-    AttemptWorktree, PruneReport, carry_work, commit_worktree, discard_changes, restore_paths,
+    AttemptWorktree, CANDIDATE_SCRATCH_PREFIX, PruneReport, carry_work, commit_worktree,
+    discard_changes, restore_paths,
 };
 
 /// Errors from git operations. Each says what was being done.

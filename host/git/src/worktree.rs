@@ -24,10 +24,16 @@ pub struct AttemptWorktree {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PruneReport {
     pub worktrees: Vec<String>,
+    /// Leftover throwaway checkouts removed from [`Repo::scratch_dir`].
+    pub scratch: Vec<String>,
     pub deleted_branches: Vec<String>,
     /// `dgov/*` branches with commits not on HEAD; kept so no work is lost.
     pub kept_branches: Vec<String>,
 }
+
+/// Name prefix of integration-candidate checkouts in [`Repo::scratch_dir`]: they exist only
+/// while a run settles an attempt, so a run starting under the run lock removes leftovers.
+pub const CANDIDATE_SCRATCH_PREFIX: &str = "dgov-candidate-";
 
 /// Make `text` safe as a path segment and a ref component.
 fn component(text: &str) -> String {
@@ -71,6 +77,54 @@ impl Repo {
             .parent()
             .unwrap_or(&self.root)
             .join(format!(".dgov-worktrees-{name}"))
+    }
+
+    /// `<parent of root>/.dgov-scratch-<root dir name>`: throwaway checkouts (integration
+    /// candidates, baseline trees for type checks) are made here rather than in the system
+    /// temporary directory, beside the project and outside it, so one a killed process
+    /// leaves behind is found again: the next run removes leftover candidates and `dgov
+    /// clean` removes everything in it.
+    pub fn scratch_dir(&self) -> PathBuf {
+        let name = self
+            .root
+            .file_name()
+            .map_or_else(|| "repo".into(), |n| n.to_string_lossy().into_owned());
+        self.root
+            .parent()
+            .unwrap_or(&self.root)
+            .join(format!(".dgov-scratch-{name}"))
+    }
+
+    /// Remove the entries of [`Repo::scratch_dir`] whose name starts with `prefix` (every
+    /// entry when it is empty), or with `dry_run` only list them. Only for a caller that
+    /// knows no live process uses them (the run lock is held).
+    pub fn clear_scratch(&self, prefix: &str, dry_run: bool) -> Result<Vec<PathBuf>, GitError> {
+        let dir = self.scratch_dir();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(Vec::new());
+        };
+        let mut removed = Vec::new();
+        for e in entries.flatten() {
+            if !e.file_name().to_string_lossy().starts_with(prefix) {
+                continue;
+            }
+            let path = e.path();
+            if !dry_run {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                }
+                .ctx(|| format!("removing {}", path.display()))?;
+            }
+            removed.push(path);
+        }
+        if !dry_run {
+            // Gone when empty; a concurrent checkout recreates it.
+            let _ = std::fs::remove_dir(&dir);
+        }
+        removed.sort();
+        Ok(removed)
     }
 
     /// Path, branch and worktree name of one attempt.
@@ -373,6 +427,11 @@ impl Repo {
                 report.worktrees.push(dir.display().to_string());
             }
         }
+        report.scratch = self
+            .clear_scratch("", dry_run)?
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         let head = self.head()?;
         for branch in self.dgov_branches()? {
             if attached.contains(&branch) {

@@ -500,3 +500,42 @@ fn commit_paths_commits_only_the_given_files_once_and_leaves_other_changes_alone
     );
     assert_eq!(repo.dirty_paths().unwrap(), vec!["a.txt", "staged.txt"]);
 }
+
+#[test]
+fn scratch_checkouts_live_beside_the_project_and_leftovers_are_cleared_by_prefix_or_prune() {
+    let (tmp, root, repo) = project();
+    let scratch = repo.scratch_dir();
+    assert_eq!(scratch, tmp.path().join(".dgov-scratch-proj"));
+    assert!(!scratch.starts_with(&root), "never inside the repository");
+    // Nothing there yet: nothing to clear.
+    assert!(repo.clear_scratch("", false).unwrap().is_empty());
+
+    let head = repo.head().unwrap().unwrap();
+    let cand = scratch.join(format!("{CANDIDATE_SCRATCH_PREFIX}x1"));
+    let base = scratch.join("dgov-baseline-y2");
+    repo.checkout_to(head, &cand).unwrap();
+    repo.checkout_to(head, &base).unwrap();
+    // A run clears only leftover candidates (a concurrent preflight may own a baseline).
+    assert_eq!(
+        repo.clear_scratch(CANDIDATE_SCRATCH_PREFIX, true).unwrap(),
+        std::slice::from_ref(&cand)
+    );
+    assert!(cand.exists(), "a dry run removes nothing");
+    assert_eq!(
+        repo.clear_scratch(CANDIDATE_SCRATCH_PREFIX, false).unwrap(),
+        std::slice::from_ref(&cand)
+    );
+    assert!(!cand.exists() && base.exists());
+    // `dgov clean` (prune) clears everything left and reports it.
+    let report = repo.prune(false).unwrap();
+    assert_eq!(report.scratch, [base.display().to_string()]);
+    assert!(!scratch.exists());
+    assert_eq!(
+        git2::Repository::open(&root)
+            .unwrap()
+            .statuses(None)
+            .unwrap()
+            .len(),
+        0
+    );
+}

@@ -60,6 +60,17 @@ pub(crate) fn reconcile(r: &mut Runner) -> Result<(), RunError> {
             lock.display()
         ));
     }
+    // Integration-candidate checkouts exist only while a run settles; any left belong to a
+    // killed run.
+    for dir in r
+        .git
+        .clear_scratch(dgov_git::CANDIDATE_SCRATCH_PREFIX, false)?
+    {
+        r.reconciled.push(format!(
+            "removed a candidate checkout left by a killed run: {}",
+            dir.display()
+        ));
+    }
     for intent in r.store.open_intents(&plan)? {
         let task = intent.task.clone().unwrap_or_default();
         let attempt = intent.attempt.unwrap_or(0);

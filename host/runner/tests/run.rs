@@ -417,3 +417,31 @@ async fn conflicting_merges_fail_the_later_task_and_leave_the_target_clean() {
     assert_eq!(read(&root, "same.txt"), format!("{winner}\n"));
     assert_no_leftovers(&root);
 }
+
+#[tokio::test]
+async fn a_run_removes_candidate_checkouts_a_killed_run_left_in_the_scratch_directory() {
+    let (_tmp, root) = project();
+    let repo = Repo::open(&root).unwrap();
+    let leftover = repo
+        .scratch_dir()
+        .join(format!("{}k1ll3d", dgov_git::CANDIDATE_SCRATCH_PREFIX));
+    std::fs::create_dir_all(leftover.join("src")).unwrap();
+    std::fs::write(leftover.join("src/x.rs"), "fn x() {}\n").unwrap();
+    let report = run_fake(
+        &root,
+        plan(vec![task("a", &[], &["a.txt"])]),
+        RunMode::Fresh,
+        FakeWorker::default(),
+    )
+    .await;
+    assert_eq!(report.status, RunStatus::Complete);
+    assert!(!leftover.exists());
+    assert!(
+        report
+            .reconciled
+            .iter()
+            .any(|r| r.contains("removed a candidate checkout left by a killed run")),
+        "{:?}",
+        report.reconciled
+    );
+}

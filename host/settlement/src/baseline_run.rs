@@ -201,12 +201,10 @@ async fn baseline_findings(
     {
         return Ok(report.findings.iter().map(finding_json).collect());
     }
-    let dir = tempfile::Builder::new()
-        .prefix("dgov-baseline-")
-        .tempdir()
+    let repo = Repo::open(repo_root).map_err(|e| e.to_string())?;
+    let dir = crate::candidate::scratch_checkout_dir(&repo, "dgov-baseline-")
         .map_err(|e| format!("creating a baseline checkout directory: {e}"))?;
-    Repo::open(repo_root)
-        .and_then(|r| r.checkout_to(oid, dir.path()))
+    repo.checkout_to(oid, dir.path())
         .map_err(|e| e.to_string())?;
     link_dependency_dirs(call.root, dir.path());
     let bcall = GateCall {

@@ -49,9 +49,7 @@ pub(crate) fn build_candidate(
         }
         Err(e) => return Err(fail("git_error", e.to_string())),
     };
-    let dir = tempfile::Builder::new()
-        .prefix("dgov-candidate-")
-        .tempdir()
+    let dir = scratch_checkout_dir(&repo, dgov_git::CANDIDATE_SCRATCH_PREFIX)
         .map_err(|e| fail("io_error", format!("creating a candidate directory: {e}")))?;
     repo.checkout_to(candidate, dir.path())
         .map_err(|e| fail("git_error", e.to_string()))?;
@@ -82,4 +80,15 @@ pub(crate) fn build_candidate(
         cand_changed,
         cand_tree,
     })
+}
+
+/// A fresh directory for a throwaway checkout in the repository's scratch directory
+/// ([`dgov_git::Repo::scratch_dir`]), removed when dropped.
+pub(crate) fn scratch_checkout_dir(
+    repo: &Repo,
+    prefix: &str,
+) -> std::io::Result<tempfile::TempDir> {
+    let scratch = repo.scratch_dir();
+    std::fs::create_dir_all(&scratch)?;
+    tempfile::Builder::new().prefix(prefix).tempdir_in(scratch)
 }

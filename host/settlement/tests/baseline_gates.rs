@@ -86,6 +86,29 @@ fn a_type_check_fails_only_on_diagnostics_the_task_introduced() {
         .filter(|l| l.contains("dgov-baseline-"))
         .count();
     assert_eq!(baseline_runs, 1, "{dirs}");
+    // Baseline and candidate checkouts are made in the repository's scratch directory
+    // (beside it, where the next run and `dgov clean` find leftovers), not in the system
+    // temporary directory, and each is removed when its settlement ends.
+    let scratch = dgov_git::Repo::open(&root).unwrap().scratch_dir();
+    let scratch = scratch.canonicalize().unwrap_or(scratch);
+    for line in dirs
+        .lines()
+        .filter(|l| l.contains("dgov-baseline-") || l.contains("dgov-candidate-"))
+    {
+        assert!(
+            std::path::Path::new(line).starts_with(&scratch),
+            "{line} is not under {}",
+            scratch.display()
+        );
+    }
+    assert!(
+        dirs.lines().any(|l| l.contains("dgov-candidate-")),
+        "{dirs}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&scratch)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
