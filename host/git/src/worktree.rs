@@ -69,6 +69,12 @@ const WORKER_EMAIL: &str = "agent@dgov.local";
 impl Repo {
     /// `<parent of root>/.dgov-worktrees-<root dir name>`: worktrees live beside the project.
     pub fn worktrees_dir(&self) -> PathBuf {
+        self.beside(".dgov-worktrees")
+    }
+
+    /// `<parent of root>/<kind>-<root dir name>`: dgov's directories that must not be inside
+    /// the repository (they would show up in its status) yet belong to it.
+    fn beside(&self, kind: &str) -> PathBuf {
         let name = self
             .root
             .file_name()
@@ -76,7 +82,7 @@ impl Repo {
         self.root
             .parent()
             .unwrap_or(&self.root)
-            .join(format!(".dgov-worktrees-{name}"))
+            .join(format!("{kind}-{name}"))
     }
 
     /// `<parent of root>/.dgov-scratch-<root dir name>`: throwaway checkouts (integration
@@ -85,14 +91,7 @@ impl Repo {
     /// leaves behind is found again: the next run removes leftover candidates and `dgov
     /// clean` removes everything in it.
     pub fn scratch_dir(&self) -> PathBuf {
-        let name = self
-            .root
-            .file_name()
-            .map_or_else(|| "repo".into(), |n| n.to_string_lossy().into_owned());
-        self.root
-            .parent()
-            .unwrap_or(&self.root)
-            .join(format!(".dgov-scratch-{name}"))
+        self.beside(".dgov-scratch")
     }
 
     /// Remove the entries of [`Repo::scratch_dir`] whose name starts with `prefix` (every
